@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Money: ``Decimal`` in Python, integer minor units (cents) at rest and on the wire.
+
+SQLite stores and sums ``DecimalField`` values as floating point, so every amount the database sums
+or compares is kept as an integer number of cents (decisions.md §1). Rounding happens here and only
+here: half-up, as French invoicing practice and EN 16931 (BR-DEC rules, 2 decimals) expect.
+
+>>> to_cents(Decimal("12.34"))
+1234
+>>> from_cents(-5)
+Decimal('-0.05')
+>>> round_money(Decimal("0.125"))
+Decimal('0.13')
+>>> vat_cents(1000, Decimal("5.5"))
+55
+>>> vat_cents(1, Decimal("20"))
+0
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+
+class MoneyError(ValueError):
+    """An amount that is not a finite decimal with at most the allowed number of decimals."""
+
+
+def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> Decimal:
+    """Parse ``value`` (str, int or Decimal; never float) into an exact ``Decimal``.
+
+    Floats are refused: ``0.1`` as a float is not one tenth, and money must be exact.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError(f"{field}: give a decimal string such as '12.34', not a float")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError(f"{field}: {value!r} is not a decimal number") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{field}: {value!r} is not a finite number")
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places and amount != amount.quantize(
+        Decimal(1).scaleb(-places)
+    ):
+        raise MoneyError(f"{field}: {value!r} has more than {places} decimals")
+    return amount
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """Round to the cent, half away from zero (the one rounding rule of Encaisse)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_cents(amount: Decimal) -> int:
+    """Exact conversion to cents; refuses an amount with fractions of a cent."""
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise MoneyError(f"{amount} has fractions of a cent")
+    return int(cents)
+
+
+def from_cents(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def vat_cents(base_cents: int, rate: Decimal) -> int:
+    """VAT on a base for one rate, rounded half-up to the cent (EN 16931 BT-117 = BT-116 × BT-119)."""
+    return to_cents(round_money(from_cents(base_cents) * rate / 100))
+
+
+def line_cents(quantity: Decimal, unit_price: Decimal) -> int:
+    """Net amount of a line (EN 16931 BT-131 = BT-129 × BT-146), rounded to the cent."""
+    return to_cents(round_money(quantity * unit_price))

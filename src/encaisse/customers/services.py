@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Creating and updating customers (identity validated, accounts opened, number allocated)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from encaisse.core import audit
+from encaisse.core.actors import Actor
+from encaisse.core.exceptions import ValidationError
+from encaisse.core.sequences import allocate
+
+from . import numbers, validators
+from .models import Customer, CustomerKind, Language
+
+
+@dataclass(frozen=True)
+class CustomerData:
+    """What identifies a customer; validated as a whole by :func:`clean_customer_data`."""
+
+    name: str
+    email: str
+    kind: str
+    address_line1: str
+    postal_code: str
+    city: str
+    country: str = "FR"
+    address_line2: str = ""
+    vat_number: str = ""
+    siret: str = ""
+    language: str = Language.FR
+    external_id: str = ""
+
+
+def clean_customer_data(data: CustomerData) -> dict[str, str]:
+    values = {f.name: (getattr(data, f.name) or "").strip() for f in fields(data)}
+    if not values["name"]:
+        raise ValidationError(_("The name is required."))
+    try:
+        validate_email(values["email"])
+    except DjangoValidationError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid e-mail address."), value=values["email"]) from exc
+    if values["kind"] not in CustomerKind.values:
+        raise ValidationError(_("“%(value)s” is not a customer kind."), value=values["kind"])
+    if values["language"] not in Language.values:
+        raise ValidationError(_("“%(value)s” is not a supported language."), value=values["language"])
+    if not values["address_line1"] or not values["city"]:
+        raise ValidationError(_("The street and town of the address are required."))
+    values["country"] = validators.clean_country(values["country"])
+    values["postal_code"] = validators.clean_postal_code(values["postal_code"], values["country"])
+    if values["vat_number"]:
+        values["vat_number"] = validators.clean_vat_number(values["vat_number"])
+    if values["siret"]:
+        values["siret"] = validators.clean_siret(values["siret"])
+    elif values["kind"] == CustomerKind.PUBLIC_BODY:
+        raise ValidationError(_("A public body needs its SIRET (for Chorus Pro)."))
+    return values
+
+
+def create_customer(
+    data: CustomerData, *, actor: Actor, overdraft: Decimal | None = None
+) -> Customer:
+    """Create a customer with its number and its prepaid and receivable accounts."""
+    from encaisse.ledger.accounts import open_customer_accounts
+
+    values = clean_customer_data(data)
+    with transaction.atomic():
+        (sequence_value,) = allocate("customer", 1)
+        customer = Customer.objects.create(number=numbers.format_number(sequence_value), **values)
+        open_customer_accounts(
+            customer,
+            overdraft=settings.ENCAISSE_DEFAULT_OVERDRAFT if overdraft is None else overdraft,
+        )
+        audit.record("encaisse.customer.created", actor=actor, obj=customer)
+    return customer
+
+
+def update_customer(customer: Customer, data: CustomerData, *, actor: Actor) -> Customer:
+    """Change identity fields (issued invoices keep the buyer as it was when they were issued)."""
+    values = clean_customer_data(data)
+    with transaction.atomic():
+        changed = {k: v for k, v in values.items() if getattr(customer, k) != v}
+        for key, value in changed.items():
+            setattr(customer, key, value)
+        customer.save(update_fields=list(changed) or None)
+        audit.record("encaisse.customer.updated", actor=actor, obj=customer, fields=sorted(changed))
+    return customer
+
+
+def set_overdraft(customer: Customer, amount: Decimal, *, actor: Actor, reason: str) -> None:
+    """Change the overdraft the provider grants (the prepaid account's floor is minus it)."""
+    from encaisse.ledger.models import Account, AccountKind
+
+    if amount < 0:
+        raise ValidationError(_("An overdraft cannot be negative."))
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(customer=customer, kind=AccountKind.PREPAID)
+        if account.balance < -amount:
+            raise ValidationError(_("The balance is already below the new overdraft limit."))
+        Account.objects.filter(pk=account.pk).update(floor=-amount)
+        audit.record("encaisse.customer.overdraft_set", actor=actor, obj=customer, reason=reason,
+                     overdraft=str(amount))

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Validation of legal identifiers and addresses, with translated messages.
+
+Identifiers are checked with python-stdnum (SIRET: Luhn over 14 digits, INSEE; EU VAT numbers:
+per-country check digits, and for France the key derived from the SIREN). Addresses are structured
+(street, postal code, town, country) because SEPA requires structured addresses from November 2026
+and Factur-X/Chorus Pro need the parts separately.
+"""
+
+from __future__ import annotations
+
+import re
+
+from babel import Locale
+from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_exceptions
+from stdnum.eu import vat
+from stdnum.fr import siret
+
+from encaisse.core.exceptions import ValidationError
+
+_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+_POSTAL_CODES = {
+    "FR": re.compile(r"^\d{5}$"),
+    "BE": re.compile(r"^\d{4}$"),
+    "DE": re.compile(r"^\d{5}$"),
+    "ES": re.compile(r"^\d{5}$"),
+    "IT": re.compile(r"^\d{5}$"),
+    "CH": re.compile(r"^\d{4}$"),
+    "LU": re.compile(r"^(L-)?\d{4}$"),
+    "NL": re.compile(r"^\d{4} ?[A-Z]{2}$"),
+}
+
+
+def clean_siret(value: str) -> str:
+    try:
+        return siret.validate(value)
+    except stdnum_exceptions.ValidationError as exc:
+        raise ValidationError(
+            _("“%(value)s” is not a valid SIRET number (14 digits with a valid check key)."),
+            value=value,
+        ) from exc
+
+
+def clean_vat_number(value: str) -> str:
+    try:
+        return vat.validate(value)
+    except stdnum_exceptions.ValidationError as exc:
+        raise ValidationError(
+            _("“%(value)s” is not a valid EU VAT number."), value=value
+        ) from exc
+
+
+def clean_country(value: str) -> str:
+    code = (value or "").strip().upper()
+    if code not in _COUNTRIES:
+        raise ValidationError(_("“%(value)s” is not an ISO 3166 country code."), value=value)
+    return code
+
+
+def clean_postal_code(value: str, country: str) -> str:
+    code = (value or "").strip().upper()
+    pattern = _POSTAL_CODES.get(country)
+    if not code or (pattern is not None and not pattern.match(code)):
+        raise ValidationError(
+            _("“%(value)s” is not a valid postal code for %(country)s."), value=value, country=country
+        )
+    return code

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The billing run: invoice every customer with uninvoiced charges for a period, and settle.
+
+``encaisse bill --period 2026-11`` (or the staff button) calls :func:`start_run` then
+:func:`process_run`. A run is cut into chunks of customers by id range when it starts; each chunk
+is one database transaction that issues, settles and marks itself done. Killed at any point, the
+run resumes where it stopped: a chunk is either wholly committed (and ``done``) or not at all, and
+the unique (run, customer) constraint on invoices backs this up. Several processes may work on one
+run: on PostgreSQL each claims the next pending chunk with ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from encaisse.core import audit
+from encaisse.core.actors import Actor
+from encaisse.core.exceptions import ValidationError
+
+from . import tasks
+from .issuance import issue_invoices
+from .models import BillingRun, BillingRunChunk, BillingRunStatus, Charge, ChunkStatus, Invoice
+from encaisse.core.sql import db_date, table
+from .subscriptions import generate_charges
+
+
+def parse_period(value: str) -> tuple[dt.date, dt.date]:
+    """``"2026-11"`` → (2026-11-01, 2026-11-30)."""
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        last = calendar.monthrange(year, month)[1]
+        return dt.date(year, month, 1), dt.date(year, month, last)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError("“%(value)s” is not a period such as 2026-11.", value=value) from exc
+
+
+def _plan_chunks(run: BillingRun, chunk_size: int) -> int:
+    """Cut the customers having charges to invoice into id ranges of ``chunk_size`` customers."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT customer_id FROM {table(Charge)} "
+            "WHERE invoice_id IS NULL AND period_start <= %s ORDER BY customer_id",
+            [db_date(run.period_end)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    chunks = [
+        BillingRunChunk(
+            run=run,
+            index=index,
+            first_customer_id=ids[start],
+            last_customer_id=ids[min(start + chunk_size, len(ids)) - 1],
+        )
+        for index, start in enumerate(range(0, len(ids), chunk_size))
+    ]
+    BillingRunChunk.objects.bulk_create(chunks, batch_size=1000)
+    return len(chunks)
+
+
+def start_run(period: str, *, actor: Actor, chunk_size: int | None = None) -> BillingRun:
+    """Resume the unfinished run of ``period``, or start one (generating subscription charges first)."""
+    period_start, period_end = parse_period(period)
+    generate_charges(period_end=period_end, actor=actor)
+    with transaction.atomic(durable=True):
+        run = BillingRun.objects.filter(period_start=period_start, status="running").first()
+        if run is not None:
+            return run
+        run = BillingRun.objects.create(
+            period_start=period_start,
+            period_end=period_end,
+            issue_date=timezone.localdate(),
+            **actor.fields(),
+        )
+        count = _plan_chunks(run, chunk_size or settings.ENCAISSE_BILLING_CHUNK_SIZE)
+        audit.record("encaisse.billing_run.started", actor=actor, obj=run, chunks=count,
+                     period=period)
+    return run
+
+
+def _claim_next_chunk(run: BillingRun) -> BillingRunChunk | None:
+    pending = BillingRunChunk.objects.filter(run=run, status=ChunkStatus.PENDING).order_by("index")
+    if connection.features.has_select_for_update_skip_locked:
+        pending = pending.select_for_update(skip_locked=True)
+    return pending.first()
+
+
+def process_next_chunk(run: BillingRun, *, actor: Actor) -> BillingRunChunk | None:
+    """Issue one pending chunk in one transaction; ``None`` when no chunk is left to claim."""
+    with transaction.atomic(durable=True):
+        chunk = _claim_next_chunk(run)
+        if chunk is None:
+            return None
+        result = issue_invoices(
+            first_customer_id=chunk.first_customer_id,
+            last_customer_id=chunk.last_customer_id,
+            period_end=run.period_end,
+            issue_date=run.issue_date,
+            actor=actor,
+            run_id=run.pk,
+        )
+        chunk.status = ChunkStatus.DONE
+        chunk.invoice_count = len(result.invoice_ids)
+        chunk.processed_at = timezone.now()
+        chunk.save(update_fields=["status", "invoice_count", "processed_at"])
+        tasks.after_issuance(result.invoice_ids, result.due_invoice_ids)
+    return chunk
+
+
+@dataclass
+class RunSummary:
+    run: BillingRun
+    invoices: int
+    total: object
+    settled: object
+    chunks_done: int
+
+
+def _finish(run: BillingRun, *, actor: Actor) -> None:
+    with transaction.atomic(durable=True):
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == BillingRunStatus.COMPLETED or run.chunks.filter(status="pending").exists():
+            return
+        run.status = BillingRunStatus.COMPLETED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        audit.record("encaisse.billing_run.completed", actor=actor, obj=run)
+
+
+def process_run(
+    run: BillingRun, *, actor: Actor, progress: Callable[[BillingRunChunk], None] | None = None
+) -> RunSummary:
+    """Work through the run's pending chunks (resumable), then mark it completed."""
+    while (chunk := process_next_chunk(run, actor=actor)) is not None:
+        if progress is not None:
+            progress(chunk)
+    _finish(run, actor=actor)
+    return summarize(run)
+
+
+def summarize(run: BillingRun) -> RunSummary:
+    run.refresh_from_db()
+    totals = Invoice.objects.filter(billing_run=run).aggregate(
+        n=Count("id"), total=Sum("total_incl_vat"), settled=Sum("paid")
+    )
+    done = run.chunks.filter(~Q(status=ChunkStatus.PENDING)).count()
+    return RunSummary(run, totals["n"], totals["total"], totals["settled"], done)

@@ -1,0 +1,278 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Charges, invoices, credit notes, subscriptions and billing runs.
+
+A :class:`Charge` is what the hosting platform bills. Until it is invoiced it may be cancelled; once
+a billing run (or a staff action) puts it on an invoice it *is* that invoice's line and is frozen
+with it: the database refuses any change to an invoiced charge or to an issued invoice's content
+(number, dates, customer, buyer, amounts). Only the settlement columns (``paid``, ``credited``,
+``status``) and the PDF move after issuance.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from encaisse.core.actors import ActorFields
+from encaisse.core.fields import CentsField, FixedDecimalField
+
+#: Columns of an issued invoice that the database triggers freeze (see migration 0002).
+INVOICE_FROZEN_COLUMNS = (
+    "number",
+    "kind",
+    "customer_id",
+    "issue_date",
+    "due_date",
+    "period_start",
+    "period_end",
+    "currency",
+    "total_excl_vat",
+    "total_vat",
+    "total_incl_vat",
+    "vat_breakdown",
+    "buyer",
+    "credited_invoice_id",
+    "billing_run_id",
+)
+CHARGE_FROZEN_COLUMNS = (
+    "customer_id",
+    "invoice_id",
+    "description",
+    "quantity",
+    "unit_price",
+    "vat_rate",
+    "amount",
+    "period_start",
+    "period_end",
+)
+
+
+class Interval(models.TextChoices):
+    MONTH = "month", _("Monthly")
+    YEAR = "year", _("Yearly")
+
+
+class Plan(models.Model):
+    """A simple recurring offer (e.g. "Hébergement Pro, 9.90 €/month") for providers without a platform."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=140)
+    unit_price = FixedDecimalField(_("price excl. VAT"), places=4)
+    vat_rate = FixedDecimalField(_("VAT rate (%)"), places=2)
+    interval = models.CharField(_("interval"), max_length=8, choices=Interval.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Subscription(models.Model):
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    quantity = FixedDecimalField(_("quantity"), places=4, default=Decimal(1))
+    status = models.CharField(
+        _("status"), max_length=10, choices=SubscriptionStatus.choices, default="active"
+    )
+    # First day of the next period to charge; advanced when its charge is created.
+    next_period_start = models.DateField(_("next period starts"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        indexes = [models.Index(fields=["status", "next_period_start"], name="subscription_due")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} — {self.plan}"
+
+
+class BillingRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    COMPLETED = "completed", _("Completed")
+
+
+class BillingRun(ActorFields):
+    """One execution of the billing for a period, resumable and exactly-once per customer."""
+
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    issue_date = models.DateField(_("issue date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=BillingRunStatus.choices, default="running"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("billing run")
+        verbose_name_plural = _("billing runs")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period_start"],
+                condition=models.Q(status="running"),
+                name="billing_run_one_running_per_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start:%Y-%m} #{self.pk}"
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DONE = "done", _("Done")
+
+
+class BillingRunChunk(models.Model):
+    """A slice of customers (by id range) that one database transaction invoices and settles.
+
+    Workers claim pending chunks with ``SELECT … FOR UPDATE SKIP LOCKED`` so several processes can
+    share a run; the chunk's status flips to ``done`` in the same transaction as its invoices.
+    """
+
+    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="chunks")
+    index = models.PositiveIntegerField()
+    first_customer_id = models.BigIntegerField()
+    last_customer_id = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=ChunkStatus.choices, default="pending")
+    invoice_count = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "index"], name="billing_chunk_unique_index")
+        ]
+        indexes = [models.Index(fields=["run", "status", "index"], name="billing_chunk_pending")]
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+class InvoiceStatus(models.TextChoices):
+    OPEN = "open", _("Due")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled by credit note")
+
+
+class Invoice(models.Model):
+    """An issued invoice or credit note. Rows exist only once issued: the number is allocated then."""
+
+    number = models.CharField(_("number"), max_length=35, unique=True)
+    kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+        related_name="invoices",
+    )
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    period_start = models.DateField(_("service period start"), null=True, blank=True)
+    period_end = models.DateField(_("service period end"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    total_excl_vat = CentsField(_("total excl. VAT"))
+    total_vat = CentsField(_("VAT"))
+    total_incl_vat = CentsField(_("total incl. VAT"))
+    # [{"rate": "20.00", "base": "10.00", "vat": "2.00"}, ...], one item per VAT rate (EN 16931 BG-23).
+    vat_breakdown = models.JSONField(_("VAT breakdown"))
+    # Buyer identity as it was at issuance (name, address, VAT number, SIRET): an invoice never changes.
+    buyer = models.JSONField(_("buyer"))
+    credited_invoice = models.ForeignKey(
+        "self", verbose_name=_("credited invoice"), on_delete=models.PROTECT, null=True,
+        blank=True, related_name="credit_notes",
+    )
+    billing_run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+    )
+    # Settlement state: the only columns that change after issuance.
+    paid = CentsField(_("paid"), default=0)
+    credited = CentsField(_("credited"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices)
+    pdf = models.FileField(_("PDF"), upload_to="invoices/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-issue_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["billing_run", "customer"],
+                condition=models.Q(billing_run__isnull=False),
+                name="invoice_once_per_run_and_customer",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(paid__gte=0, credited__gte=0)
+                & models.Q(paid__lte=models.F("total_incl_vat") - models.F("credited")),
+                name="invoice_settlement_within_total",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "status", "issue_date"], name="invoice_open")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.total_incl_vat - self.paid - self.credited
+
+
+class Charge(ActorFields):
+    """A billable item; once invoiced, the invoice's line (frozen)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+        related_name="charges",
+    )
+    invoice = models.ForeignKey(
+        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="lines",
+    )
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+    )
+    description = models.CharField(_("description"), max_length=200)
+    quantity = FixedDecimalField(_("quantity"), places=4)
+    unit_price = FixedDecimalField(_("unit price excl. VAT"), places=4)
+    vat_rate = FixedDecimalField(_("VAT rate (%)"), places=2)
+    amount = CentsField(_("amount excl. VAT"))
+    period_start = models.DateField(_("service period start"))
+    period_end = models.DateField(_("service period end"))
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="charge_external_id_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="charge_amount_nonneg"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer", "period_start"],
+                condition=models.Q(invoice__isnull=True),
+                name="charge_uninvoiced",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.description

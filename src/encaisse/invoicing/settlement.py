@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Paying invoices left due from the prepaid balance, oldest first, when money arrives.
+
+Called after every top-up (card, PayPal, transfer, staff-recorded payment) inside the same database
+transaction. Each settlement is its own journal transaction keyed by the invoice and by what
+triggered it, so a replayed top-up settles nothing twice.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from encaisse.core.actors import Actor
+from encaisse.customers.models import Customer
+from encaisse.ledger.accounts import customer_account
+from encaisse.ledger.models import Account, AccountKind, TransactionKind
+from encaisse.ledger.services import Leg, lock_accounts, post
+
+from .models import Invoice, InvoiceKind, InvoiceStatus
+
+
+def open_invoices(customer: Customer) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(
+        customer=customer, kind=InvoiceKind.INVOICE, status=InvoiceStatus.OPEN
+    ).order_by("issue_date", "pk")
+
+
+def available_balance(prepaid: Account) -> Decimal:
+    """What voluntary debits may still take: the balance above the floor (overdraft included)."""
+    floor = prepaid.floor if prepaid.floor is not None else Decimal(0)
+    return max(Decimal(0), prepaid.balance - floor)
+
+
+def record_invoice_payment(invoice: Invoice, amount: Decimal) -> None:
+    """Add ``amount`` to what is paid (caller holds the customer's lock; CHECK caps it at the total)."""
+    invoice.paid += amount
+    if invoice.paid + invoice.credited == invoice.total_incl_vat:
+        invoice.status = InvoiceStatus.PAID
+    invoice.save(update_fields=["paid", "status"])
+
+
+def settle_open_invoices(customer: Customer, *, trigger: str, actor: Actor) -> Decimal:
+    """Use the prepaid balance on the customer's open invoices, oldest first; return the total used."""
+    with transaction.atomic():
+        prepaid = customer_account(customer, AccountKind.PREPAID)
+        receivable = customer_account(customer, AccountKind.RECEIVABLE)
+        locked = lock_accounts(sorted([prepaid.pk, receivable.pk]))
+        available = available_balance(locked[prepaid.pk])
+        used = Decimal(0)
+        for invoice in open_invoices(customer):
+            amount = min(invoice.amount_due, available - used)
+            if amount <= 0:
+                break
+            _, created = post(
+                key=f"invoice:{invoice.pk}:settled:{trigger}",
+                kind=TransactionKind.INVOICE_SETTLED,
+                description=f"Invoice {invoice.number} paid from balance",
+                legs=[Leg(prepaid, amount), Leg(receivable, -amount)],
+                actor=actor,
+                customer=customer,
+                invoice_id=invoice.pk,
+            )
+            if created:
+                record_invoice_payment(invoice, amount)
+                used += amount
+    return used

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Background work after issuance: PDFs and the rest of the collection policy.
+
+Never inside the money path: enqueued with ``transaction.on_commit`` once the invoices exist.
+Tasks take ids, load objects and are idempotent, so the worker may run them twice.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+
+from encaisse.core.actors import Actor
+
+
+@task()
+def render_invoice_pdfs(invoice_ids: list[int]) -> int:
+    from .models import Invoice
+    from .pdf import render_invoice_pdf
+
+    done = 0
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids, pdf=""):
+        render_invoice_pdf(invoice)
+        done += 1
+    return done
+
+
+@task()
+def collect_due_invoices(invoice_ids: list[int]) -> int:
+    from encaisse.payments.collection import collect_invoice
+
+    from .models import Invoice, InvoiceStatus
+
+    actor = Actor.system("collection")
+    started = 0
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids, status=InvoiceStatus.OPEN):
+        started += collect_invoice(invoice, actor=actor) is not None
+    return started
+
+
+def after_issuance(invoice_ids: list[int], due_invoice_ids: list[int]) -> None:
+    """Schedule PDFs and collection of what the balance did not cover, once committed."""
+    if invoice_ids and settings.ENCAISSE_RENDER_PDF:
+        transaction.on_commit(lambda: render_invoice_pdfs.enqueue(invoice_ids))
+    from encaisse.payments.collection import registry
+
+    # The balance was applied at issuance; only an automatic-debit method has more to do.
+    if due_invoice_ids and any(m.collects_without_customer for m in registry.policy()):
+        transaction.on_commit(lambda: collect_due_invoices.enqueue(due_invoice_ids))

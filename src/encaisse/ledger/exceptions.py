@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+from django.utils.translation import gettext_lazy as _
+
+from encaisse.core.exceptions import Conflict, EncaisseError
+
+
+class LedgerError(EncaisseError):
+    code = "ledger_error"
+
+
+class UnbalancedTransaction(LedgerError):
+    message = _("The entries of a transaction must sum to zero in each currency.")
+    code = "unbalanced"
+
+
+class InsufficientFunds(LedgerError):
+    message = _("The balance of %(account)s is insufficient for this debit.")
+    code = "insufficient_funds"
+
+
+class IdempotencyConflict(Conflict):
+    message = _("The key %(key)s was already used for a different movement.")
+    code = "idempotency_conflict"

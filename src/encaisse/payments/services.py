@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Money coming in: top-ups of the prepaid account and the life of in-flight payments.
+
+Every way money arrives (card, PayPal, transfer, mandat administratif, a payment staff record)
+ends in :func:`record_top_up`: one journal transaction crediting the prepaid account, keyed by the
+source's own unique reference, then the open invoices are settled from the balance, oldest first.
+Cheques are refused everywhere with the same message (decisions §6).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from encaisse.core import audit
+from encaisse.core.actors import Actor
+from encaisse.core.exceptions import ValidationError
+from encaisse.core.money import MoneyError, parse_decimal
+from encaisse.customers.models import Customer
+from encaisse.invoicing.settlement import settle_open_invoices
+from encaisse.ledger.accounts import customer_account, system_account
+from encaisse.ledger.models import Account, AccountKind, LedgerTransaction, TransactionKind
+from encaisse.ledger.services import Leg, post
+
+from .exceptions import ChequeRefused, InvalidTransition, UnknownPaymentMethod
+from .models import Payment, PaymentMethod, PaymentStatus
+
+CHEQUE_WORDS = frozenset({"cheque", "check", "chèque", "cheques", "chèques", "checks"})
+MAX_TOP_UP = Decimal("1000000")
+
+
+def clean_method(value: str) -> PaymentMethod:
+    normalized = (value or "").strip().lower()
+    if normalized in CHEQUE_WORDS:
+        raise ChequeRefused()
+    try:
+        return PaymentMethod(normalized)
+    except ValueError as exc:
+        raise UnknownPaymentMethod(value=value) from exc
+
+
+def clean_amount(value: object) -> Decimal:
+    try:
+        amount = parse_decimal(value, places=2)
+    except MoneyError as exc:
+        raise ValidationError(
+            "The amount must be a decimal number with at most 2 decimals, such as 12.50."
+        ) from exc
+    if amount <= 0 or amount > MAX_TOP_UP:
+        raise ValidationError("The amount must be positive and at most %(max)s.", max=MAX_TOP_UP)
+    return amount
+
+
+def cash_account(method: PaymentMethod) -> Account:
+    """Where the money sits once received: the bank, or the payment provider's clearing account."""
+    if method in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
+        return system_account(AccountKind.PSP_CLEARING, method.value)
+    return system_account(AccountKind.BANK, "main")
+
+
+def record_top_up(
+    customer: Customer,
+    *,
+    amount: object,
+    method: str,
+    reference: str,
+    actor: Actor,
+    reason: str = "",
+) -> tuple[LedgerTransaction, bool]:
+    """Credit the prepaid account once per (method, reference) and settle open invoices."""
+    pay_method = clean_method(method)
+    value = clean_amount(amount)
+    if not reference.strip():
+        raise ValidationError("A payment needs the reference of its source (bank entry, PSP id).")
+    key = f"topup:{pay_method.value}:{reference.strip()}"
+    with transaction.atomic():
+        prepaid = customer_account(customer, AccountKind.PREPAID)
+        txn, created = post(
+            key=key,
+            kind=TransactionKind.TOP_UP,
+            description=f"Top-up by {pay_method.label}: {reference}"[:200],
+            legs=[Leg(cash_account(pay_method), value), Leg(prepaid, -value)],
+            actor=actor,
+            reason=reason,
+            customer=customer,
+        )
+        if created:
+            settle_open_invoices(customer, trigger=key, actor=actor)
+    return txn, created
+
+
+def _transition(payment: Payment, target: PaymentStatus, *, actor: Actor, reason: str) -> Payment:
+    locked = Payment.objects.select_for_update().get(pk=payment.pk)
+    if locked.status == target:
+        return locked
+    if locked.status != PaymentStatus.PENDING:
+        raise InvalidTransition(state=locked.status, target=target)
+    locked.status = target
+    locked.failure_reason = reason if target != PaymentStatus.SUCCEEDED else ""
+    locked.save(update_fields=["status", "failure_reason", "updated_at"])
+    audit.record(f"encaisse.payment.{target}", actor=actor, obj=locked, reason=reason,
+                 amount=str(locked.amount), method=locked.method)
+    return locked
+
+
+def confirm_payment(payment: Payment, *, actor: Actor) -> Payment:
+    """The provider says the money was collected: credit the balance (settles the invoice)."""
+    with transaction.atomic():
+        locked = _transition(payment, PaymentStatus.SUCCEEDED, actor=actor, reason="")
+        record_top_up(
+            locked.customer,
+            amount=locked.amount,
+            method=PaymentMethod.OTHER if locked.method not in PaymentMethod.values else locked.method,
+            reference=f"payment:{locked.pk}",
+            actor=actor,
+            reason=f"Collected by {locked.method}",
+        )
+    return locked
+
+
+def fail_payment(payment: Payment, *, actor: Actor, reason: str) -> Payment:
+    """The collection failed: nothing was credited; the invoice stays due for the next method."""
+    with transaction.atomic():
+        return _transition(payment, PaymentStatus.FAILED, actor=actor, reason=reason)

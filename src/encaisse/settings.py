@@ -1,0 +1,207 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The one settings module, driven by environment variables.
+
+Defaults are safe for a laptop: SQLite in ``./data``, no secret to set, no network. Production sets
+``ENCAISSE_ENV=production`` and must then provide ``SECRET_KEY``, ``ALLOWED_HOSTS`` and a
+``DATABASE_URL`` (PostgreSQL); missing values fail at start-up rather than run insecurely.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = BASE_DIR.parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
+
+
+ENVIRONMENT = env("ENCAISSE_ENV", "development")
+PRODUCTION = ENVIRONMENT == "production"
+DATA_DIR = Path(env("ENCAISSE_DATA_DIR", str(PROJECT_DIR / "data")) or "data")
+
+DEBUG = env_bool("DEBUG", not PRODUCTION)
+
+_secret = env("SECRET_KEY")
+if _secret is None:
+    if PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when ENCAISSE_ENV=production.")
+    # Development only: a fixed, obviously-unsafe key so sessions survive restarts of the demo.
+    _secret = "django-insecure-encaisse-development-only-never-use-in-production"  # noqa: S105
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks_db",
+    "encaisse.core",
+    "encaisse.customers",
+    "encaisse.ledger",
+    "encaisse.invoicing",
+    "encaisse.payments",
+    "encaisse.api",
+    "encaisse.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "encaisse.urls"
+WSGI_APPLICATION = "encaisse.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------------------------
+SQLITE_PATH = DATA_DIR / "encaisse.sqlite3"
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL or "", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction never fails with
+    # SQLITE_BUSY half-way; WAL lets readers run beside the writer; FULL keeps every commit durable.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": env("ENCAISSE_TEST_SQLITE_NAME")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": env("ENCAISSE_TEST_DATABASE_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background tasks (Django's tasks framework, database-backed: no broker) ---------------------
+TASKS = {
+    "default": {
+        "BACKEND": env("ENCAISSE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+# --- Auth, i18n, static --------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env("TIME_ZONE", "Europe/Paris")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("ENCAISSE_MEDIA_ROOT", str(DATA_DIR / "media")) or "media")
+LOGIN_URL = "/admin/login/"
+
+MAILERS = {
+    "default": {
+        "BACKEND": env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"),
+        "OPTIONS": {},
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "facturation@example.invalid")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "encaisse": {"handlers": ["console"], "level": env("ENCAISSE_LOG_LEVEL", "INFO")},
+        "django.tasks": {"handlers": ["console"], "level": "INFO"},
+    },
+}
+
+# --- Production hardening (manage.py check --deploy must be clean) -------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000") or 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    if not ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when ENCAISSE_ENV=production.")
+
+# --- Encaisse: the provider's business settings --------------------------------------------------
+ENCAISSE_CURRENCY = "EUR"
+# VAT rates the provider may invoice, in percent. Anything else is refused (French rates by default).
+ENCAISSE_VAT_RATES = [Decimal(r) for r in env_list("ENCAISSE_VAT_RATES", "20,10,5.5,2.1,0")]
+# Overdraft (in currency units) granted by default to new customers; 0 = debit only what is there.
+ENCAISSE_DEFAULT_OVERDRAFT = Decimal(env("ENCAISSE_DEFAULT_OVERDRAFT", "0") or "0")
+ENCAISSE_PAYMENT_TERMS_DAYS = int(env("ENCAISSE_PAYMENT_TERMS_DAYS", "30") or 30)
+ENCAISSE_INVOICE_PREFIX = env("ENCAISSE_INVOICE_PREFIX", "FA")
+ENCAISSE_CREDIT_NOTE_PREFIX = env("ENCAISSE_CREDIT_NOTE_PREFIX", "AV")
+ENCAISSE_BILLING_CHUNK_SIZE = int(env("ENCAISSE_BILLING_CHUNK_SIZE", "2000") or 2000)
+ENCAISSE_RENDER_PDF = env_bool("ENCAISSE_RENDER_PDF", True)
+# Ordered collection policy: what settles an invoice left due after issuance.
+ENCAISSE_COLLECTION_POLICY = env_list("ENCAISSE_COLLECTION_POLICY", "prepaid_balance,bank_transfer")
+ENCAISSE_SELLER = {
+    "name": env("ENCAISSE_SELLER_NAME", "Hébergeur Exemple SAS"),
+    "address": env("ENCAISSE_SELLER_ADDRESS", "12 rue de l'Exemple, 75011 Paris, France"),
+    "siret": env("ENCAISSE_SELLER_SIRET", "73282932000074"),
+    "vat_number": env("ENCAISSE_SELLER_VAT", "FR44732829320"),
+    "legal_form": env("ENCAISSE_SELLER_LEGAL_FORM", "SAS au capital de 10 000 €, RCS Paris 732 829 320"),
+    "iban": env("ENCAISSE_SELLER_IBAN", "FR7630006000011234567890189"),
+    "bic": env("ENCAISSE_SELLER_BIC", "AGRIFRPPXXX"),
+    "email": env("ENCAISSE_SELLER_EMAIL", "facturation@example.invalid"),
+}
