@@ -351,3 +351,21 @@ def issue_invoices(
     result.total_cents = sum(d.total for d in drafts)
     result.settled_cents = sum(d.paid for d in drafts)
     return result
+
+
+def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) -> Invoice | None:
+    """Issue one customer's uninvoiced charges now (staff action, API), settling from the balance."""
+    from django.db import transaction
+
+    from .tasks import after_issuance
+
+    with transaction.atomic(durable=True):
+        result = issue_invoices(
+            first_customer_id=customer.pk,
+            last_customer_id=customer.pk,
+            period_end=period_end,
+            issue_date=timezone.localdate(),
+            actor=actor,
+        )
+        after_issuance(result.invoice_ids, result.due_invoice_ids)
+    return Invoice.objects.filter(pk__in=result.invoice_ids).first()
