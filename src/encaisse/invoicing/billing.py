@@ -64,8 +64,17 @@ def _plan_chunks(run: BillingRun, chunk_size: int) -> int:
     return len(chunks)
 
 
-def start_run(period: str, *, actor: Actor, chunk_size: int | None = None) -> BillingRun:
-    """Resume the unfinished run of ``period``, or start one (generating subscription charges first)."""
+def start_run(
+    period: str,
+    *,
+    actor: Actor,
+    chunk_size: int | None = None,
+    issue_date: dt.date | None = None,
+) -> BillingRun:
+    """Resume the unfinished run of ``period``, or start one (generating subscription charges first).
+
+    ``issue_date`` defaults to today; the demo back-dates past periods to build a history.
+    """
     period_start, period_end = parse_period(period)
     generate_charges(period_end=period_end, actor=actor)
     with transaction.atomic(durable=True):
@@ -75,7 +84,7 @@ def start_run(period: str, *, actor: Actor, chunk_size: int | None = None) -> Bi
         run = BillingRun.objects.create(
             period_start=period_start,
             period_end=period_end,
-            issue_date=timezone.localdate(),
+            issue_date=issue_date or timezone.localdate(),
             **actor.fields(),
         )
         count = _plan_chunks(run, chunk_size or settings.ENCAISSE_BILLING_CHUNK_SIZE)
