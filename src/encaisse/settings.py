@@ -200,7 +200,9 @@ ENCAISSE_SELLER = {
     "address": env("ENCAISSE_SELLER_ADDRESS", "12 rue de l'Exemple, 75011 Paris, France"),
     "siret": env("ENCAISSE_SELLER_SIRET", "73282932000074"),
     "vat_number": env("ENCAISSE_SELLER_VAT", "FR44732829320"),
-    "legal_form": env("ENCAISSE_SELLER_LEGAL_FORM", "SAS au capital de 10 000 €, RCS Paris 732 829 320"),
+    "legal_form": env(
+        "ENCAISSE_SELLER_LEGAL_FORM", "SAS au capital de 10 000 €, RCS Paris 732 829 320"
+    ),
     "iban": env("ENCAISSE_SELLER_IBAN", "FR7630006000011234567890189"),
     "bic": env("ENCAISSE_SELLER_BIC", "AGRIFRPPXXX"),
     "email": env("ENCAISSE_SELLER_EMAIL", "facturation@example.invalid"),

@@ -33,7 +33,7 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
 
     Floats are refused: ``0.1`` as a float is not one tenth, and money must be exact.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(f"{field}: give a decimal string such as '12.34', not a float")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
@@ -42,8 +42,10 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
     if not amount.is_finite():
         raise MoneyError(f"{field}: {value!r} is not a finite number")
     exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places and amount != amount.quantize(
-        Decimal(1).scaleb(-places)
+    if (
+        isinstance(exponent, int)
+        and -exponent > places
+        and amount != amount.quantize(Decimal(1).scaleb(-places))
     ):
         raise MoneyError(f"{field}: {value!r} has more than {places} decimals")
     return amount

@@ -46,11 +46,15 @@ def clean_customer_data(data: CustomerData) -> dict[str, str]:
     try:
         validate_email(values["email"])
     except DjangoValidationError as exc:
-        raise ValidationError(_("“%(value)s” is not a valid e-mail address."), value=values["email"]) from exc
+        raise ValidationError(
+            _("“%(value)s” is not a valid e-mail address."), value=values["email"]
+        ) from exc
     if values["kind"] not in CustomerKind.values:
         raise ValidationError(_("“%(value)s” is not a customer kind."), value=values["kind"])
     if values["language"] not in Language.values:
-        raise ValidationError(_("“%(value)s” is not a supported language."), value=values["language"])
+        raise ValidationError(
+            _("“%(value)s” is not a supported language."), value=values["language"]
+        )
     if not values["address_line1"] or not values["city"]:
         raise ValidationError(_("The street and town of the address are required."))
     values["country"] = validators.clean_country(values["country"])
@@ -101,9 +105,16 @@ def set_overdraft(customer: Customer, amount: Decimal, *, actor: Actor, reason: 
     if amount < 0:
         raise ValidationError(_("An overdraft cannot be negative."))
     with transaction.atomic():
-        account = Account.objects.select_for_update().get(customer=customer, kind=AccountKind.PREPAID)
+        account = Account.objects.select_for_update().get(
+            customer=customer, kind=AccountKind.PREPAID
+        )
         if account.balance < -amount:
             raise ValidationError(_("The balance is already below the new overdraft limit."))
         Account.objects.filter(pk=account.pk).update(floor=-amount)
-        audit.record("encaisse.customer.overdraft_set", actor=actor, obj=customer, reason=reason,
-                     overdraft=str(amount))
+        audit.record(
+            "encaisse.customer.overdraft_set",
+            actor=actor,
+            obj=customer,
+            reason=reason,
+            overdraft=str(amount),
+        )

@@ -46,9 +46,7 @@ def clean_vat_number(value: str) -> str:
     try:
         return vat.validate(value)
     except stdnum_exceptions.ValidationError as exc:
-        raise ValidationError(
-            _("“%(value)s” is not a valid EU VAT number."), value=value
-        ) from exc
+        raise ValidationError(_("“%(value)s” is not a valid EU VAT number."), value=value) from exc
 
 
 def clean_country(value: str) -> str:
@@ -63,6 +61,8 @@ def clean_postal_code(value: str, country: str) -> str:
     pattern = _POSTAL_CODES.get(country)
     if not code or (pattern is not None and not pattern.match(code)):
         raise ValidationError(
-            _("“%(value)s” is not a valid postal code for %(country)s."), value=value, country=country
+            _("“%(value)s” is not a valid postal code for %(country)s."),
+            value=value,
+            country=country,
         )
     return code

@@ -24,11 +24,11 @@ from django.utils import timezone
 from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
+from encaisse.core.sql import db_date, table
 
 from . import tasks
 from .issuance import issue_invoices
 from .models import BillingRun, BillingRunChunk, BillingRunStatus, Charge, ChunkStatus, Invoice
-from encaisse.core.sql import db_date, table
 from .subscriptions import generate_charges
 
 
@@ -88,8 +88,9 @@ def start_run(
             **actor.fields(),
         )
         count = _plan_chunks(run, chunk_size or settings.ENCAISSE_BILLING_CHUNK_SIZE)
-        audit.record("encaisse.billing_run.started", actor=actor, obj=run, chunks=count,
-                     period=period)
+        audit.record(
+            "encaisse.billing_run.started", actor=actor, obj=run, chunks=count, period=period
+        )
     return run
 
 

@@ -39,6 +39,7 @@ from encaisse.core import faults
 from encaisse.core.actors import Actor
 from encaisse.core.money import from_cents, vat_cents
 from encaisse.core.sequences import allocate
+from encaisse.core.sql import db_date, db_datetime, for_update, json_param, placeholders, table
 from encaisse.customers.models import Customer
 from encaisse.ledger.accounts import system_account, vat_account
 from encaisse.ledger.exceptions import InsufficientFunds, UnbalancedTransaction
@@ -46,7 +47,6 @@ from encaisse.ledger.models import Account, AccountKind, Entry, LedgerTransactio
 
 from .exceptions import InvoicingError
 from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
-from encaisse.core.sql import db_date, db_datetime, for_update, json_param, placeholders, table
 
 
 @dataclass
@@ -141,7 +141,9 @@ def _collect_drafts(lo: int, hi: int, period_end: dt.date, run_id: int | None) -
             draft = drafts.get(customer_id) or drafts.setdefault(customer_id, Draft(customer_id))
             draft.bases[Decimal(rate) / 100] = int(base)
             draft.charge_count += count
-            draft.period_start = start if draft.period_start is None else min(draft.period_start, start)
+            draft.period_start = (
+                start if draft.period_start is None else min(draft.period_start, start)
+            )
             draft.period_end = end if draft.period_end is None else max(draft.period_end, end)
     return list(drafts.values())
 
@@ -157,18 +159,41 @@ def _compute(drafts: Iterable[Draft], accounts: ChunkAccounts) -> None:
 
 def _buyers(customer_ids: list[int]) -> dict[int, str]:
     rows = Customer.objects.filter(pk__in=customer_ids).values_list(
-        "pk", "number", "name", "kind", "address_line1", "address_line2", "postal_code", "city",
-        "country", "vat_number", "siret",
+        "pk",
+        "number",
+        "name",
+        "kind",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "vat_number",
+        "siret",
     )
-    keys = ("number", "name", "kind", "address_line1", "address_line2", "postal_code", "city",
-            "country", "vat_number", "siret")
+    keys = (
+        "number",
+        "name",
+        "kind",
+        "address_line1",
+        "address_line2",
+        "postal_code",
+        "city",
+        "country",
+        "vat_number",
+        "siret",
+    )
     return {row[0]: json.dumps(dict(zip(keys, row[1:], strict=True))) for row in rows}
 
 
 def _breakdown(draft: Draft) -> str:
     return json.dumps(
         [
-            {"rate": f"{rate:.2f}", "base": str(from_cents(base)), "vat": str(from_cents(draft.vat[rate]))}
+            {
+                "rate": f"{rate:.2f}",
+                "base": str(from_cents(base)),
+                "vat": str(from_cents(draft.vat[rate])),
+            }
             for rate, base in sorted(draft.bases.items())
         ]
     )
@@ -190,10 +215,23 @@ def _insert_invoices(
     issue, due = db_date(issue_date), db_date(due_date)
     rows = [
         (
-            d.number, InvoiceKind.INVOICE.value, d.customer_id, issue, due, d.period_start,
-            d.period_end, currency, d.excl, d.total - d.excl, d.total, _breakdown(d),
-            buyers[d.customer_id], run_id, d.paid,
-            (InvoiceStatus.PAID if d.paid == d.total else InvoiceStatus.OPEN).value, now,
+            d.number,
+            InvoiceKind.INVOICE.value,
+            d.customer_id,
+            issue,
+            due,
+            d.period_start,
+            d.period_end,
+            currency,
+            d.excl,
+            d.total - d.excl,
+            d.total,
+            _breakdown(d),
+            buyers[d.customer_id],
+            run_id,
+            d.paid,
+            (InvoiceStatus.PAID if d.paid == d.total else InvoiceStatus.OPEN).value,
+            now,
         )
         for d in drafts
     ]
@@ -227,7 +265,9 @@ def _legs(d: Draft, accounts: ChunkAccounts) -> tuple[list[tuple[int, int]], lis
     receivable = accounts.receivable[d.customer_id]
     issued = [(receivable, d.total), (accounts.revenue_id, -d.excl)]
     issued += [(accounts.vat_ids[rate], -vat) for rate, vat in d.vat.items() if vat]
-    settled = [(accounts.prepaid[d.customer_id][0], d.paid), (receivable, -d.paid)] if d.paid else []
+    settled = (
+        [(accounts.prepaid[d.customer_id][0], d.paid), (receivable, -d.paid)] if d.paid else []
+    )
     return [leg for leg in issued if leg[1]], settled
 
 
@@ -238,13 +278,29 @@ def _post_ledger(drafts: list[Draft], accounts: ChunkAccounts, actor: Actor, now
         issued, settled = _legs(d, accounts)
         for suffix, kind, legs, text in (
             ("issued", TransactionKind.INVOICE_ISSUED, issued, "Invoice %s issued"),
-            ("settled:issuance", TransactionKind.INVOICE_SETTLED, settled, "Invoice %s paid from balance"),
+            (
+                "settled:issuance",
+                TransactionKind.INVOICE_SETTLED,
+                settled,
+                "Invoice %s paid from balance",
+            ),
         ):
             if legs:
                 key = f"invoice:{d.invoice_id}:{suffix}"
                 legs_by_key[key] = legs
-                txn_rows.append((key, kind.value, text % d.number, now, d.customer_id, d.invoice_id,
-                                 actor_cols["actor_kind"], actor_cols["actor_id"], actor_cols["actor_label"]))
+                txn_rows.append(
+                    (
+                        key,
+                        kind.value,
+                        text % d.number,
+                        now,
+                        d.customer_id,
+                        d.invoice_id,
+                        actor_cols["actor_kind"],
+                        actor_cols["actor_id"],
+                        actor_cols["actor_label"],
+                    )
+                )
     if not txn_rows:
         return
     currency = settings.ENCAISSE_CURRENCY
@@ -290,7 +346,9 @@ def _update_balances(drafts: list[Draft], accounts: ChunkAccounts) -> None:
     """Prepaid: guarded (never below the floor); receivable: + amount left due; hot accounts: once."""
     account = table(Account)
     debits = [(d.paid, accounts.prepaid[d.customer_id][0], d.paid) for d in drafts if d.paid]
-    dues = [(d.total - d.paid, accounts.receivable[d.customer_id]) for d in drafts if d.total != d.paid]
+    dues = [
+        (d.total - d.paid, accounts.receivable[d.customer_id]) for d in drafts if d.total != d.paid
+    ]
     revenue = sum(d.excl for d in drafts)
     vat: dict[Decimal, int] = defaultdict(int)
     for d in drafts:

@@ -158,6 +158,9 @@ class BillingRunChunk(models.Model):
         ]
         indexes = [models.Index(fields=["run", "status", "index"], name="billing_chunk_pending")]
 
+    def __str__(self) -> str:
+        return f"{self.run} chunk {self.index}"
+
 
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
@@ -176,7 +179,9 @@ class Invoice(models.Model):
     number = models.CharField(_("number"), max_length=35, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices)
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
         related_name="invoices",
     )
     issue_date = models.DateField(_("issue date"))
@@ -192,8 +197,12 @@ class Invoice(models.Model):
     # Buyer identity as it was at issuance (name, address, VAT number, SIRET): an invoice never changes.
     buyer = models.JSONField(_("buyer"))
     credited_invoice = models.ForeignKey(
-        "self", verbose_name=_("credited invoice"), on_delete=models.PROTECT, null=True,
-        blank=True, related_name="credit_notes",
+        "self",
+        verbose_name=_("credited invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="credit_notes",
     )
     billing_run = models.ForeignKey(
         BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
@@ -235,11 +244,17 @@ class Charge(ActorFields):
     """A billable item; once invoiced, the invoice's line (frozen)."""
 
     customer = models.ForeignKey(
-        "customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
         related_name="charges",
     )
     invoice = models.ForeignKey(
-        Invoice, verbose_name=_("invoice"), on_delete=models.PROTECT, null=True, blank=True,
+        Invoice,
+        verbose_name=_("invoice"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="lines",
     )
     subscription = models.ForeignKey(

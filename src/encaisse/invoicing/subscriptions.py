@@ -82,7 +82,9 @@ def generate_charges(*, period_end: dt.date, actor: Actor) -> int:
             created += len(charges)
 
 
-def subscribe(customer_id: int, plan_id: int, *, start: dt.date, quantity: Decimal = Decimal(1)) -> Subscription:
+def subscribe(
+    customer_id: int, plan_id: int, *, start: dt.date, quantity: Decimal = Decimal(1)
+) -> Subscription:
     return Subscription.objects.create(
         customer_id=customer_id, plan_id=plan_id, quantity=quantity, next_period_start=start
     )

@@ -13,8 +13,8 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import QuerySet
 
-from encaisse.customers.models import Customer
 from encaisse.core.sql import table
+from encaisse.customers.models import Customer
 
 from .models import Account, AccountKind, Entry, LedgerTransaction
 
@@ -59,7 +59,9 @@ class LedgerReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.unbalanced_transactions or self.drifted_accounts or self.below_floor_accounts)
+        return not (
+            self.unbalanced_transactions or self.drifted_accounts or self.below_floor_accounts
+        )
 
 
 def check_ledger() -> LedgerReport:

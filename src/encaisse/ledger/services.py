@@ -136,7 +136,12 @@ def post(
                 raise
             return existing, False
         Entry.objects.bulk_create(
-            Entry(transaction=txn, account=leg.account, amount=leg.amount, currency=leg.account.currency)
+            Entry(
+                transaction=txn,
+                account=leg.account,
+                amount=leg.amount,
+                currency=leg.account.currency,
+            )
             for leg in legs
         )
         _apply_balances(legs, accounts, enforce_floor)

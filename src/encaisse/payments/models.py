@@ -59,7 +59,9 @@ class Payment(models.Model):
                 condition=models.Q(status="pending"),
                 name="payment_one_in_flight_per_invoice",
             ),
-            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
         ]
 
     def __str__(self) -> str:

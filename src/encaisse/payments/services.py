@@ -99,8 +99,14 @@ def _transition(payment: Payment, target: PaymentStatus, *, actor: Actor, reason
     locked.status = target
     locked.failure_reason = reason if target != PaymentStatus.SUCCEEDED else ""
     locked.save(update_fields=["status", "failure_reason", "updated_at"])
-    audit.record(f"encaisse.payment.{target}", actor=actor, obj=locked, reason=reason,
-                 amount=str(locked.amount), method=locked.method)
+    audit.record(
+        f"encaisse.payment.{target}",
+        actor=actor,
+        obj=locked,
+        reason=reason,
+        amount=str(locked.amount),
+        method=locked.method,
+    )
     return locked
 
 
@@ -111,7 +117,9 @@ def confirm_payment(payment: Payment, *, actor: Actor) -> Payment:
         record_top_up(
             locked.customer,
             amount=locked.amount,
-            method=PaymentMethod.OTHER if locked.method not in PaymentMethod.values else locked.method,
+            method=PaymentMethod.OTHER
+            if locked.method not in PaymentMethod.values
+            else locked.method,
             reference=f"payment:{locked.pk}",
             actor=actor,
             reason=f"Collected by {locked.method}",

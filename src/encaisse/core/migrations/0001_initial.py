@@ -4,43 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditLog',
+            name="AuditLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_kind', models.CharField(choices=[('system', 'System job'), ('staff', 'Staff user'), ('customer', 'Customer'), ('api_key', 'API key')], max_length=16, verbose_name='actor kind')),
-                ('actor_id', models.CharField(max_length=64, verbose_name='actor id')),
-                ('actor_label', models.CharField(max_length=150, verbose_name='actor')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='at')),
-                ('action', models.CharField(db_index=True, max_length=80, verbose_name='action')),
-                ('object_type', models.CharField(blank=True, max_length=60, verbose_name='object type')),
-                ('object_id', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='object id')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('payload', models.JSONField(blank=True, default=dict, verbose_name='details')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("system", "System job"),
+                            ("staff", "Staff user"),
+                            ("customer", "Customer"),
+                            ("api_key", "API key"),
+                        ],
+                        max_length=16,
+                        verbose_name="actor kind",
+                    ),
+                ),
+                ("actor_id", models.CharField(max_length=64, verbose_name="actor id")),
+                ("actor_label", models.CharField(max_length=150, verbose_name="actor")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="at"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=80, verbose_name="action")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=60, verbose_name="object type"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=64, verbose_name="object id"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("payload", models.JSONField(blank=True, default=dict, verbose_name="details")),
             ],
             options={
-                'verbose_name': 'audit log entry',
-                'verbose_name_plural': 'audit log',
-                'ordering': ['-id'],
+                "verbose_name": "audit log entry",
+                "verbose_name_plural": "audit log",
+                "ordering": ["-id"],
             },
         ),
         migrations.CreateModel(
-            name='NumberSequence',
+            name="NumberSequence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40, unique=True, verbose_name='name')),
-                ('last_value', models.BigIntegerField(default=0, verbose_name='last value')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=40, unique=True, verbose_name="name")),
+                ("last_value", models.BigIntegerField(default=0, verbose_name="last value")),
             ],
             options={
-                'verbose_name': 'number sequence',
-                'verbose_name_plural': 'number sequences',
+                "verbose_name": "number sequence",
+                "verbose_name_plural": "number sequences",
             },
         ),
     ]

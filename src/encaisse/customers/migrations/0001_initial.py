@@ -4,37 +4,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=16, unique=True, verbose_name='customer number')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('email', models.EmailField(max_length=254, verbose_name='e-mail')),
-                ('kind', models.CharField(choices=[('individual', 'Individual'), ('company', 'Company'), ('public_body', 'Public body')], max_length=16, verbose_name='kind')),
-                ('language', models.CharField(choices=[('fr', 'French'), ('en', 'English')], default='fr', max_length=2, verbose_name='preferred language')),
-                ('address_line1', models.CharField(max_length=140, verbose_name='street')),
-                ('address_line2', models.CharField(blank=True, max_length=140, verbose_name='address complement')),
-                ('postal_code', models.CharField(max_length=16, verbose_name='postal code')),
-                ('city', models.CharField(max_length=70, verbose_name='town')),
-                ('country', models.CharField(default='FR', max_length=2, verbose_name='country')),
-                ('vat_number', models.CharField(blank=True, max_length=20, verbose_name='VAT number')),
-                ('siret', models.CharField(blank=True, max_length=14, verbose_name='SIRET')),
-                ('external_id', models.CharField(blank=True, help_text='Id in the hosting platform.', max_length=100, verbose_name='external id')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=16, unique=True, verbose_name="customer number"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("individual", "Individual"),
+                            ("company", "Company"),
+                            ("public_body", "Public body"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("fr", "French"), ("en", "English")],
+                        default="fr",
+                        max_length=2,
+                        verbose_name="preferred language",
+                    ),
+                ),
+                ("address_line1", models.CharField(max_length=140, verbose_name="street")),
+                (
+                    "address_line2",
+                    models.CharField(blank=True, max_length=140, verbose_name="address complement"),
+                ),
+                ("postal_code", models.CharField(max_length=16, verbose_name="postal code")),
+                ("city", models.CharField(max_length=70, verbose_name="town")),
+                ("country", models.CharField(default="FR", max_length=2, verbose_name="country")),
+                (
+                    "vat_number",
+                    models.CharField(blank=True, max_length=20, verbose_name="VAT number"),
+                ),
+                ("siret", models.CharField(blank=True, max_length=14, verbose_name="SIRET")),
+                (
+                    "external_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="Id in the hosting platform.",
+                        max_length=100,
+                        verbose_name="external id",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['number'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='customer_external_id_unique')],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("external_id", ""), _negated=True),
+                        fields=("external_id",),
+                        name="customer_external_id_unique",
+                    )
+                ],
             },
         ),
     ]

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("billing-run")
         try:
-            run = billing.start_run(options["period"], actor=actor, chunk_size=options["chunk_size"])
+            run = billing.start_run(
+                options["period"], actor=actor, chunk_size=options["chunk_size"]
+            )
         except EncaisseError as exc:
             raise CommandError(str(exc)) from exc
         pending = run.chunks.filter(status="pending").count()
