@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from encaisse.core import audit
 from encaisse.core.actors import Actor
@@ -21,7 +22,7 @@ from encaisse.customers.models import Customer
 from encaisse.invoicing.settlement import settle_open_invoices
 from encaisse.ledger.accounts import customer_account, system_account
 from encaisse.ledger.models import Account, AccountKind, LedgerTransaction, TransactionKind
-from encaisse.ledger.services import Leg, post
+from encaisse.ledger.services import Leg, lock_accounts, post
 
 from .exceptions import ChequeRefused, InvalidTransition, UnknownPaymentMethod
 from .models import Payment, PaymentMethod, PaymentStatus
@@ -45,10 +46,10 @@ def clean_amount(value: object) -> Decimal:
         amount = parse_decimal(value, places=2)
     except MoneyError as exc:
         raise ValidationError(
-            "The amount must be a decimal number with at most 2 decimals, such as 12.50."
+            _("The amount must be a decimal number with at most 2 decimals, such as 12.50.")
         ) from exc
     if amount <= 0 or amount > MAX_TOP_UP:
-        raise ValidationError("The amount must be positive and at most %(max)s.", max=MAX_TOP_UP)
+        raise ValidationError(_("The amount must be positive and at most %(max)s."), max=MAX_TOP_UP)
     return amount
 
 
@@ -72,15 +73,21 @@ def record_top_up(
     pay_method = clean_method(method)
     value = clean_amount(amount)
     if not reference.strip():
-        raise ValidationError("A payment needs the reference of its source (bank entry, PSP id).")
+        raise ValidationError(
+            _("A payment needs the reference of its source (bank entry, PSP id).")
+        )
     key = f"topup:{pay_method.value}:{reference.strip()}"
     with transaction.atomic():
         prepaid = customer_account(customer, AccountKind.PREPAID)
+        receivable = customer_account(customer, AccountKind.RECEIVABLE)
+        cash = cash_account(pay_method)
+        # Every account this top-up and its settlements touch, locked at once in id order.
+        lock_accounts(sorted({cash.pk, prepaid.pk, receivable.pk}))
         txn, created = post(
             key=key,
             kind=TransactionKind.TOP_UP,
             description=f"Top-up by {pay_method.label}: {reference}"[:200],
-            legs=[Leg(cash_account(pay_method), value), Leg(prepaid, -value)],
+            legs=[Leg(cash, value), Leg(prepaid, -value)],
             actor=actor,
             reason=reason,
             customer=customer,
@@ -88,6 +95,44 @@ def record_top_up(
         if created:
             settle_open_invoices(customer, trigger=key, actor=actor)
     return txn, created
+
+
+def reverse_top_up(top_up: LedgerTransaction, *, actor: Actor, reason: str) -> LedgerTransaction:
+    """Book money that went back (refund, chargeback, SEPA return) — it never fails (decisions §2).
+
+    The prepaid balance gives back what it can down to its floor; the rest becomes an amount due
+    on the customer's receivable, so the floor CHECK holds and dunning picks the debt up.
+    """
+    from encaisse.invoicing.settlement import available_balance
+
+    if top_up.kind != TransactionKind.TOP_UP or top_up.customer is None:
+        raise ValidationError(_("Only a top-up can be reversed this way."))
+    if not reason.strip():
+        raise ValidationError(_("A reversal needs a reason."))
+    with transaction.atomic():
+        customer = top_up.customer
+        prepaid = customer_account(customer, AccountKind.PREPAID)
+        receivable = customer_account(customer, AccountKind.RECEIVABLE)
+        cash = top_up.entries.select_related("account").exclude(account=prepaid).get()
+        locked = lock_accounts(sorted([prepaid.pk, receivable.pk, cash.account_id]))
+        amount = cash.amount
+        covered = min(amount, available_balance(locked[prepaid.pk]))
+        legs = [
+            Leg(cash.account, -amount),
+            Leg(prepaid, covered),
+            Leg(receivable, amount - covered),
+        ]
+        txn, _created = post(
+            key=f"reversal:{top_up.pk}",
+            kind=TransactionKind.REVERSAL,
+            description=f"Reversal of {top_up.description}"[:200],
+            legs=[leg for leg in legs if leg.amount],
+            actor=actor,
+            reason=reason,
+            customer=customer,
+            reverses=top_up,
+        )
+    return txn
 
 
 def _transition(payment: Payment, target: PaymentStatus, *, actor: Actor, reason: str) -> Payment:

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Credit notes: the only way to correct an issued invoice (it is never edited nor deleted).
+
+A credit note is an invoice of kind ``credit_note`` in its own gapless series (``AV2026-…``) that
+references the credited invoice (CGI art. 242 nonies A, EN 16931 BG-3). Its journal transaction
+reverses revenue and VAT; on the customer's side it first cancels what is still due on the
+invoice, and whatever the customer had already paid is given back to the prepaid balance.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from encaisse.core import audit
+from encaisse.core.actors import Actor
+from encaisse.core.exceptions import ValidationError
+from encaisse.core.money import from_cents, to_cents, vat_cents
+from encaisse.ledger.accounts import customer_account, system_account, vat_account
+from encaisse.ledger.models import AccountKind, TransactionKind
+from encaisse.ledger.services import Leg, lock_accounts, post
+
+from .charges import clean_positive, clean_vat_rate
+from .exceptions import InvalidAmount, NothingToCredit
+from .issuance import allocate_numbers
+from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
+
+
+@dataclass(frozen=True)
+class CreditLine:
+    description: str
+    amount_excl_vat: Decimal
+    vat_rate: Decimal
+
+
+def _credited_bases(invoice: Invoice) -> dict[Decimal, int]:
+    """Base already credited per VAT rate by earlier credit notes of ``invoice``."""
+    done: dict[Decimal, int] = defaultdict(int)
+    for note in invoice.credit_notes.all():
+        for item in note.vat_breakdown:
+            done[Decimal(item["rate"])] += to_cents(Decimal(item["base"]))
+    return done
+
+
+def _lines_or_rest(invoice: Invoice, lines: list[CreditLine] | None) -> list[CreditLine]:
+    if lines is not None:
+        return [
+            CreditLine(
+                line.description.strip()[:200] or "Avoir",
+                clean_positive(line.amount_excl_vat, field="amount", places=2, allow_zero=False),
+                clean_vat_rate(line.vat_rate),
+            )
+            for line in lines
+        ]
+    done = _credited_bases(invoice)
+    rest = []
+    for item in invoice.vat_breakdown:
+        rate = Decimal(item["rate"])
+        left = to_cents(Decimal(item["base"])) - done[rate]
+        if left > 0:
+            rest.append(
+                CreditLine(f"Avoir sur la facture {invoice.number}", from_cents(left), rate)
+            )
+    return rest
+
+
+def _check_within_invoice(invoice: Invoice, lines: list[CreditLine]) -> dict[Decimal, int]:
+    original = {Decimal(i["rate"]): to_cents(Decimal(i["base"])) for i in invoice.vat_breakdown}
+    done = _credited_bases(invoice)
+    bases: dict[Decimal, int] = defaultdict(int)
+    for line in lines:
+        bases[line.vat_rate] += to_cents(line.amount_excl_vat)
+    for rate, base in bases.items():
+        if base + done[rate] > original.get(rate, 0):
+            raise InvalidAmount(field="amount", places=2)
+    return dict(bases)
+
+
+def _create_note(
+    invoice: Invoice, lines: list[CreditLine], bases: dict[Decimal, int], actor: Actor
+) -> Invoice:
+    vats = {rate: vat_cents(base, rate) for rate, base in bases.items()}
+    excl, vat = sum(bases.values()), sum(vats.values())
+    today = timezone.localdate()
+    (number,) = allocate_numbers(InvoiceKind.CREDIT_NOTE, today, 1)
+    note = Invoice.objects.create(
+        number=number,
+        kind=InvoiceKind.CREDIT_NOTE,
+        customer=invoice.customer,
+        issue_date=today,
+        due_date=today,
+        period_start=invoice.period_start,
+        period_end=invoice.period_end,
+        currency=invoice.currency,
+        total_excl_vat=from_cents(excl),
+        total_vat=from_cents(vat),
+        total_incl_vat=from_cents(excl + vat),
+        vat_breakdown=[
+            {"rate": f"{r:.2f}", "base": str(from_cents(b)), "vat": str(from_cents(vats[r]))}
+            for r, b in sorted(bases.items())
+        ],
+        buyer=json.loads(json.dumps(invoice.buyer)),
+        credited_invoice=invoice,
+        paid=from_cents(excl + vat),
+        status=InvoiceStatus.PAID,
+        created_at=timezone.now(),
+    )
+    Charge.objects.bulk_create(
+        Charge(
+            customer=invoice.customer,
+            invoice=note,
+            description=line.description,
+            quantity=Decimal(1),
+            unit_price=line.amount_excl_vat,
+            vat_rate=line.vat_rate,
+            amount=line.amount_excl_vat,
+            period_start=invoice.period_start or today,
+            period_end=invoice.period_end or today,
+            **actor.fields(),
+        )
+        for line in lines
+    )
+    return note
+
+
+def _post_note(invoice: Invoice, note: Invoice, actor: Actor, reason: str) -> Decimal:
+    """Reverse revenue/VAT; cancel the amount due first, give back what was paid; return the refund."""
+    customer = invoice.customer
+    cancel_due = min(note.total_incl_vat, invoice.amount_due)
+    refund = note.total_incl_vat - cancel_due
+    legs = [Leg(system_account(AccountKind.REVENUE), note.total_excl_vat)]
+    legs += [Leg(vat_account(Decimal(i["rate"])), Decimal(i["vat"])) for i in note.vat_breakdown]
+    legs += [Leg(customer_account(customer, AccountKind.RECEIVABLE), -cancel_due)]
+    legs += [Leg(customer_account(customer, AccountKind.PREPAID), -refund)]
+    post(
+        key=f"credit_note:{note.pk}:issued",
+        kind=TransactionKind.CREDIT_NOTE,
+        description=f"Credit note {note.number} for invoice {invoice.number}",
+        legs=[leg for leg in legs if leg.amount],
+        actor=actor,
+        reason=reason,
+        customer=customer,
+        invoice_id=note.pk,
+    )
+    return refund
+
+
+def _lock_accounts_of(invoice: Invoice) -> None:
+    """Lock, in one ascending pass, every account the credit note may touch (the customer's first)."""
+    customer = invoice.customer
+    ids = {system_account(AccountKind.REVENUE).pk}
+    ids |= {vat_account(Decimal(item["rate"])).pk for item in invoice.vat_breakdown}
+    ids |= {
+        customer_account(customer, kind).pk
+        for kind in (AccountKind.PREPAID, AccountKind.RECEIVABLE)
+    }
+    lock_accounts(sorted(ids))
+
+
+def issue_credit_note(
+    invoice: Invoice, *, actor: Actor, reason: str, lines: list[CreditLine] | None = None
+) -> Invoice:
+    """Credit ``lines`` of ``invoice`` (by default everything not credited yet)."""
+    if not reason.strip():
+        raise ValidationError(_("A credit note needs a reason."))
+    with transaction.atomic():
+        _lock_accounts_of(invoice)
+        invoice = Invoice.objects.get(pk=invoice.pk, kind=InvoiceKind.INVOICE)
+        wanted = _lines_or_rest(invoice, lines)
+        if not wanted:
+            raise NothingToCredit(number=invoice.number)
+        bases = _check_within_invoice(invoice, wanted)
+        note = _create_note(invoice, wanted, bases, actor)
+        refund = _post_note(invoice, note, actor, reason)
+        invoice.credited += note.total_incl_vat
+        invoice.paid -= refund
+        if invoice.credited == invoice.total_incl_vat:
+            invoice.status = InvoiceStatus.CANCELLED
+        elif invoice.paid + invoice.credited == invoice.total_incl_vat:
+            invoice.status = InvoiceStatus.PAID
+        invoice.save(update_fields=["credited", "paid", "status"])
+        audit.record(
+            "encaisse.invoice.credited",
+            actor=actor,
+            obj=invoice,
+            reason=reason,
+            credit_note=note.number,
+            amount=str(note.total_incl_vat),
+            refunded=str(refund),
+        )
+        if settings.ENCAISSE_RENDER_PDF:
+            from .tasks import render_invoice_pdfs
+
+            transaction.on_commit(lambda: render_invoice_pdfs.enqueue([note.pk]))
+    return note
