@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-# Background tasks run inline in tests; PDFs only where a test asks for them.
-os.environ.setdefault("ENCAISSE_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
-os.environ.setdefault("ENCAISSE_RENDER_PDF", "0")
-
 NOVEMBER = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    """Background tasks run inline; PDFs only where a test asks; media in a temporary folder."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.ENCAISSE_RENDER_PDF = False
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+#: No amount, quantity or price in Encaisse reaches a thousand billion; beyond is an input error.
+MAX_ABS = Decimal(10) ** 12
 
 
 class MoneyError(ValueError):
@@ -39,8 +41,8 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError(f"{field}: {value!r} is not a decimal number") from exc
-    if not amount.is_finite():
-        raise MoneyError(f"{field}: {value!r} is not a finite number")
+    if not amount.is_finite() or abs(amount) >= MAX_ABS:
+        raise MoneyError(f"{field}: {value!r} is not a finite number of a sensible size")
     exponent = amount.as_tuple().exponent
     if (
         isinstance(exponent, int)

@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Customer numbers: ``C`` + 6 digits + a Damm check digit, e.g. ``C1000017``.
+"""Customer numbers: ``C`` + 6 digits + a Damm check digit, e.g. ``C1000015``.
 
 Customers copy this number into their bank transfer comments, where typos happen. The Damm
 algorithm (python-stdnum) detects every single-digit error and every swap of adjacent digits, so a
 mistyped number is recognised as invalid instead of crediting the wrong customer.
 
 >>> format_number(1)
-'C1000014'
->>> normalize("c 100 0014")
-'C1000014'
->>> is_valid("C1000015")
+'C1000015'
+>>> normalize("c 100 0015")
+'C1000015'
+>>> is_valid("C1000014")
 False
 """
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from encaisse.core import audit
 from encaisse.core.actors import Actor
@@ -34,12 +36,11 @@ from .subscriptions import generate_charges
 
 def parse_period(value: str) -> tuple[dt.date, dt.date]:
     """``"2026-11"`` → (2026-11-01, 2026-11-30)."""
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        last = calendar.monthrange(year, month)[1]
-        return dt.date(year, month, 1), dt.date(year, month, last)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError("“%(value)s” is not a period such as 2026-11.", value=value) from exc
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
+    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
+        raise ValidationError(_("“%(value)s” is not a period such as 2026-11."), value=value)
+    year, month = int(match[1]), int(match[2])
+    return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _plan_chunks(run: BillingRun, chunk_size: int) -> int:

@@ -115,6 +115,9 @@ def reverse_top_up(top_up: LedgerTransaction, *, actor: Actor, reason: str) -> L
         receivable = customer_account(customer, AccountKind.RECEIVABLE)
         cash = top_up.entries.select_related("account").exclude(account=prepaid).get()
         locked = lock_accounts(sorted([prepaid.pk, receivable.pk, cash.account_id]))
+        already = LedgerTransaction.objects.filter(reverses=top_up).first()
+        if already is not None:  # replayed return or chargeback: booked once, as first computed
+            return already
         amount = cash.amount
         covered = min(amount, available_balance(locked[prepaid.pk]))
         legs = [
