@@ -12,11 +12,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from .money import MoneyError
 
 
 class FixedDecimalField(models.BigIntegerField):
+    # Types seen by django-stubs: Decimal in Python whatever the integer storage.
+    _pyi_private_set_type: Decimal | int | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: Decimal  # type: ignore[assignment]
+
     def __init__(self, *args: Any, places: int = 2, **kwargs: Any) -> None:
         self.places = places
         self.scale = 10**places

@@ -93,7 +93,7 @@ class AppendOnlyError(IntegrityError):
     """Raised by the ORM before the database would refuse the same change."""
 
 
-class AppendOnlyQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError(f"{self.model.__name__} rows are append-only: post a correction")
 

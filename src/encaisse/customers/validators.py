@@ -19,7 +19,9 @@ from stdnum.fr import siret
 
 from encaisse.core.exceptions import ValidationError
 
-_COUNTRIES = frozenset(code for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", code))
+_COUNTRIES = frozenset(
+    str(code) for code in Locale("en").territories if re.fullmatch(r"[A-Z]{2}", str(code))
+)
 _POSTAL_CODES = {
     "FR": re.compile(r"^\d{5}$"),
     "BE": re.compile(r"^\d{4}$"),

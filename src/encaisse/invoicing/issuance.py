@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -122,7 +123,7 @@ def _lock_accounts(lo: int, hi: int) -> ChunkAccounts:
 
 def _collect_drafts(lo: int, hi: int, period_end: dt.date, run_id: int | None) -> list[Draft]:
     already = ""
-    params: list[object] = [lo, hi, db_date(period_end)]
+    params: list[Any] = [lo, hi, db_date(period_end)]
     if run_id is not None:
         already = (
             f" AND customer_id NOT IN (SELECT customer_id FROM {table(Invoice)}"
@@ -213,7 +214,7 @@ def _insert_invoices(
         "%s, %s, 0, %s, '', %s"
     )
     issue, due = db_date(issue_date), db_date(due_date)
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (
             d.number,
             InvoiceKind.INVOICE.value,
@@ -273,7 +274,8 @@ def _legs(d: Draft, accounts: ChunkAccounts) -> tuple[list[tuple[int, int]], lis
 
 def _post_ledger(drafts: list[Draft], accounts: ChunkAccounts, actor: Actor, now: object) -> None:
     actor_cols = actor.fields()
-    txn_rows, legs_by_key = [], {}
+    txn_rows: list[tuple[Any, ...]] = []
+    legs_by_key: dict[str, list[tuple[int, int]]] = {}
     for d in drafts:
         issued, settled = _legs(d, accounts)
         for suffix, kind, legs, text in (
@@ -355,7 +357,8 @@ def _update_balances(drafts: list[Draft], accounts: ChunkAccounts) -> None:
         for rate, amount in d.vat.items():
             vat[rate] += amount
     # Prepaid and VAT/revenue accounts are credit-normal: a debit entry lowers the shown balance.
-    system = [(revenue, accounts.revenue_id)] + [(v, accounts.vat_ids[r]) for r, v in vat.items()]
+    system: list[tuple[int, int]] = [(revenue, accounts.revenue_id)]
+    system += [(v, accounts.vat_ids[r]) for r, v in vat.items()]
     with connection.cursor() as cursor:
         if debits:
             cursor.executemany(
@@ -367,10 +370,8 @@ def _update_balances(drafts: list[Draft], accounts: ChunkAccounts) -> None:
                 raise InsufficientFunds(account="prepaid")
         if dues:
             cursor.executemany(f"UPDATE {account} SET balance = balance + %s WHERE id = %s", dues)
-        cursor.executemany(
-            f"UPDATE {account} SET balance = balance + %s WHERE id = %s",
-            sorted((row for row in system if row[0]), key=lambda row: row[1]),
-        )
+        hot = sorted((row for row in system if row[0]), key=lambda row: row[1])
+        cursor.executemany(f"UPDATE {account} SET balance = balance + %s WHERE id = %s", hot)
 
 
 def issue_invoices(
