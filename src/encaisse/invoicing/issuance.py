@@ -418,7 +418,7 @@ def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) 
 
     from .tasks import after_issuance
 
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         result = issue_invoices(
             first_customer_id=customer.pk,
             last_customer_id=customer.pk,
