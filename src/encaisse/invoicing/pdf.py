@@ -147,7 +147,7 @@ def invoice_context(invoice: Invoice, locale: str) -> dict[str, Any]:
         "credited_number": credited.number if credited else "",
         "credited_date": fmt.date(credited.issue_date) if credited else "",
         "seller": settings.ENCAISSE_SELLER,
-        "iban": iban.format(settings.ENCAISSE_SELLER["iban"]),
+        "iban": iban.format(settings.ENCAISSE_SELLER["iban"] or ""),
         "buyer": _buyer(invoice, locale),
         "issue_date": fmt.date(invoice.issue_date),
         "due_date": fmt.date(invoice.due_date),
@@ -201,6 +201,7 @@ def render_invoice_pdf(invoice: Invoice) -> None:
         invoice.pdf.name = current
         return
     invoice.pdf.save(f"{invoice.number}.pdf", ContentFile(build_invoice_pdf(invoice)), save=False)
-    if not Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=invoice.pdf.name):
-        invoice.pdf.storage.delete(invoice.pdf.name)
+    stored = invoice.pdf.name or ""
+    if not Invoice.objects.filter(pk=invoice.pk, pdf="").update(pdf=stored):
+        invoice.pdf.storage.delete(stored)
         invoice.pdf.name = Invoice.objects.values_list("pdf", flat=True).get(pk=invoice.pk)

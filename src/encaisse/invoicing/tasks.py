@@ -48,3 +48,18 @@ def after_issuance(invoice_ids: list[int], due_invoice_ids: list[int]) -> None:
     # The balance was applied at issuance; only an automatic-debit method has more to do.
     if due_invoice_ids and any(m.collects_without_customer for m in registry.policy()):
         transaction.on_commit(lambda: collect_due_invoices.enqueue(due_invoice_ids))
+
+
+@task()
+def run_billing(period: str) -> int:
+    """Run, or resume, the billing run of ``period`` (``"2026-11"``) for the staff button.
+
+    Safe to run twice: ``start_run`` resumes the period's unfinished run and ``process_run``
+    skips the chunks already done. The staff member who asked is in the audit log
+    (``encaisse.billing_run.requested``); the run itself is a system job. Returns the number of
+    invoices of the run.
+    """
+    from .billing import process_run, start_run
+
+    actor = Actor.system("billing-run")
+    return process_run(start_run(period, actor=actor), actor=actor).invoices
