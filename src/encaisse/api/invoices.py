@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Invoices: issue a customer's pending charges now, list, read, and download the PDF."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import Router
+from ninja.pagination import PageNumberPagination, paginate
+
+from encaisse.customers.selectors import get_by_number
+from encaisse.invoicing import selectors
+from encaisse.invoicing.issuance import issue_invoice_now
+from encaisse.invoicing.models import Invoice, InvoiceStatus
+
+from .auth import actor_of
+from .errors import PdfUnavailable
+from .idempotency import run_once
+from .params import IdempotencyKey
+from .responses import Outcome, respond, to_json
+from .schemas import ERRORS, ErrorOut, InvoiceDetailOut, InvoiceOut, IssuedInvoiceOut
+
+router = Router(tags=["invoices"])
+PDF_RESPONSE = {"200": {"description": "The invoice PDF", "content": {"application/pdf": {}}}}
+
+
+@router.post(
+    "/customers/{number}/invoices",
+    response={201: IssuedInvoiceOut, 200: IssuedInvoiceOut, **ERRORS},
+)
+def issue_invoice(
+    request: HttpRequest, number: str, idempotency_key: IdempotencyKey
+) -> HttpResponse:
+    """Invoice the customer's uninvoiced charges now, settling from the prepaid balance.
+
+    201 with the invoice, or 200 with ``{"invoice": null}`` when there is nothing to invoice.
+    """
+
+    def operation() -> Outcome:
+        customer = get_by_number(number)
+        today = timezone.localdate()
+        invoice = issue_invoice_now(customer, period_end=today, actor=actor_of(request))
+        if invoice is None:
+            return Outcome(200, {"invoice": None})
+        detail = selectors.get_invoice(invoice.number)
+        return Outcome(201, {"invoice": to_json(InvoiceDetailOut, detail)})
+
+    return respond(request, run_once(request, idempotency_key, operation))
+
+
+@router.get("/invoices", response=list[InvoiceOut])
+@paginate(PageNumberPagination, page_size=50, max_page_size=200)
+def list_invoices(
+    request: HttpRequest, customer: str = "", status: InvoiceStatus | None = None
+) -> QuerySet[Any]:
+    """Invoices and credit notes, newest first; filter by customer number and status."""
+    owner = get_by_number(customer) if customer.strip() else None
+    return selectors.list_invoices(customer=owner, status=status.value if status else None)
+
+
+@router.get("/invoices/{number}", response={200: InvoiceDetailOut, 401: ErrorOut, 404: ErrorOut})
+def get_invoice(request: HttpRequest, number: str) -> Any:
+    """One invoice with its lines, VAT breakdown, totals, what is paid and what is still due."""
+    return selectors.get_invoice(number)
+
+
+@router.get(
+    "/invoices/{number}/pdf",
+    response={401: ErrorOut, 404: ErrorOut, 503: ErrorOut},
+    openapi_extra={"responses": PDF_RESPONSE},
+)
+def get_invoice_pdf(request: HttpRequest, number: str) -> FileResponse:
+    """The invoice PDF, rendered now if the background task has not produced it yet."""
+    invoice = selectors.get_invoice(number)
+    if not invoice.pdf:
+        _render_pdf(invoice)
+    return FileResponse(
+        invoice.pdf.open("rb"), content_type="application/pdf", filename=f"{invoice.number}.pdf"
+    )
+
+
+def _render_pdf(invoice: Invoice) -> None:
+    try:
+        from encaisse.invoicing.pdf import render_invoice_pdf
+    except ImportError as exc:  # the renderer ships separately; say so instead of a 500
+        raise PdfUnavailable(number=invoice.number) from exc
+    render_invoice_pdf(invoice)
+    invoice.refresh_from_db(fields=["pdf"])
+    if not invoice.pdf:
+        raise PdfUnavailable(number=invoice.number)
