@@ -62,3 +62,11 @@ def test_valid_french_identifiers_are_accepted_and_normalised(make_customer):
     assert customer.siret == "73282932000074"
     assert customer.vat_number == "FR44732829320"
     assert customer.siren == "732829320"
+
+
+@pytest.mark.parametrize("overdraft", [Decimal("-1"), Decimal("0.001"), "abc"])
+def test_a_negative_or_malformed_overdraft_is_refused(make_customer, overdraft):
+    before = Customer.objects.count()
+    with pytest.raises(ValidationError):
+        make_customer(overdraft=overdraft)
+    assert Customer.objects.count() == before

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
+from encaisse.core.money import MoneyError, parse_decimal
 from encaisse.core.sequences import allocate
 
 from . import numbers, validators
@@ -68,6 +69,16 @@ def clean_customer_data(data: CustomerData) -> dict[str, str]:
     return values
 
 
+def _clean_overdraft(value: object) -> Decimal:
+    try:
+        amount = parse_decimal(value, places=2, field="overdraft")
+    except MoneyError as exc:
+        raise ValidationError(_("The overdraft must be a decimal amount such as 50.00.")) from exc
+    if amount < 0:
+        raise ValidationError(_("An overdraft cannot be negative."))
+    return amount
+
+
 def create_customer(
     data: CustomerData, *, actor: Actor, overdraft: Decimal | None = None
 ) -> Customer:
@@ -75,13 +86,13 @@ def create_customer(
     from encaisse.ledger.accounts import open_customer_accounts
 
     values = clean_customer_data(data)
+    granted = (
+        settings.ENCAISSE_DEFAULT_OVERDRAFT if overdraft is None else _clean_overdraft(overdraft)
+    )
     with transaction.atomic():
         (sequence_value,) = allocate("customer", 1)
         customer = Customer.objects.create(number=numbers.format_number(sequence_value), **values)
-        open_customer_accounts(
-            customer,
-            overdraft=settings.ENCAISSE_DEFAULT_OVERDRAFT if overdraft is None else overdraft,
-        )
+        open_customer_accounts(customer, overdraft=granted)
         audit.record("encaisse.customer.created", actor=actor, obj=customer)
     return customer
 
@@ -102,8 +113,7 @@ def set_overdraft(customer: Customer, amount: Decimal, *, actor: Actor, reason: 
     """Change the overdraft the provider grants (the prepaid account's floor is minus it)."""
     from encaisse.ledger.models import Account, AccountKind
 
-    if amount < 0:
-        raise ValidationError(_("An overdraft cannot be negative."))
+    amount = _clean_overdraft(amount)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(
             customer=customer, kind=AccountKind.PREPAID
