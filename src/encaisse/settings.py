@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "ninja",  # API docs page with local Swagger assets
     "encaisse.core",
     "encaisse.customers",
     "encaisse.ledger",

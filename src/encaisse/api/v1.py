@@ -28,7 +28,7 @@ api = NinjaAPI(
     version="1",
     description=DESCRIPTION,
     urls_namespace="api-v1",
-    docs_url=None,
+    docs_url="/docs",  # served from local static files ("ninja" app): no CDN
     auth=ApiKeyAuth(),
     renderer=RENDERER,
 )
