@@ -21,7 +21,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -202,9 +202,3 @@ class CustomerAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-
-def customer_link(customer: Customer) -> str:
-    """A link to the customer's admin page (used by the other apps' admin lists)."""
-    url = reverse("admin:customers_customer_change", args=[customer.pk])
-    return format_html('<a href="{}">{}</a>', url, customer)
