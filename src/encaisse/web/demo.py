@@ -156,7 +156,7 @@ def make_siret(rng: random.Random, first_digit: str) -> str:
 
 
 def _ascii(text: str) -> str:
-    """ "Léa" → "lea": e-mail addresses stay ASCII (Django's validator refuses accents)."""
+    """Turn "Léa" into "lea": e-mail addresses stay ASCII (Django's validator refuses accents)."""
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
