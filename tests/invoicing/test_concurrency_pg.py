@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Concurrency of the money paths on PostgreSQL ("mini-Jepsen", ledger-and-reliability.md §5.3).
+
+Real threads, each with its own database connection, start together behind a barrier:
+
+* top-ups (some of them the same bank line replayed by several threads at once) on a few hot
+  customers WHILE two workers process one billing run over the same customers: no lost update,
+  every top-up credited exactly once, each invoice settled by exactly what the balance allowed,
+  balances never below their floor, conservation (``check_ledger``);
+* ten staff actions "issue this customer's invoice now" at once, beside a billing run: one
+  invoice per customer, numbers gapless, unique and in issuance order (CGI art. 242 nonies A);
+* twenty identical top-up requests at once: one credit, one transaction, the same answer to all.
+
+PostgreSQL only: SQLite has a single writer (nothing to race) and its test database is in memory.
+``transactional_db`` is needed so that each thread sees the others' commits; its flush uses
+TRUNCATE, which the row-level append-only triggers do not block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from encaisse.core.money import to_cents
+
+pytestmark = [
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="concurrency tests need PostgreSQL (SQLite has a single writer)",
+    ),
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
+
+NOVEMBER_END = dt.date(2026, 11, 30)
+JOIN_TIMEOUT = 300  # seconds; the machine may be busy with benchmarks
+
+
+def run_concurrently(jobs: list[Callable[[], Any]]) -> list[tuple[Any, BaseException | None]]:
+    """Run each job in its own thread (and connection), all released at once; (result, error)."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
+
+    def work(index: int, job: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=JOIN_TIMEOUT)
+            outcomes[index] = (job(), None)
+        except BaseException as exc:
+            outcomes[index] = (None, exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a worker is stuck (deadlock?)"
+    return outcomes
+
+
+def _errors(outcomes) -> list[BaseException]:
+    return [error for _, error in outcomes if error is not None]
+
+
+def _prepaid_from_entries(customer) -> int:
+    """The prepaid balance recomputed from the entries (cents), independent of the cache."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(-SUM(e.amount), 0) FROM ledger_entry e "
+            "JOIN ledger_account a ON a.id = e.account_id "
+            "WHERE a.customer_id = %s AND a.kind = 'prepaid'",
+            [customer.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def _entries_by_kind(customer) -> dict[str, int]:
+    """Σ prepaid entries per transaction kind (credits < 0), in cents."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.kind, SUM(e.amount) FROM ledger_entry e "
+            "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
+            "JOIN ledger_account a ON a.id = e.account_id "
+            "WHERE a.customer_id = %s AND a.kind = 'prepaid' GROUP BY t.kind",
+            [customer.pk],
+        )
+        return dict(cursor.fetchall())
+
+
+def _settlement_triggers() -> dict[str, int]:
+    """How invoices got paid: at issuance, or by a top-up that arrived after the invoice."""
+    from encaisse.ledger.models import LedgerTransaction
+
+    keys = LedgerTransaction.objects.filter(kind="invoice_settled").values_list(
+        "idempotency_key", flat=True
+    )
+    return dict(Counter(key.split(":")[3] for key in keys))
+
+
+def _assert_numbers_gapless_and_chronological() -> list[str]:
+    from django.utils import timezone
+
+    from encaisse.invoicing.models import Invoice
+
+    numbers = list(Invoice.objects.order_by("pk").values_list("number", flat=True))
+    year = timezone.localdate().year
+    assert numbers == [f"FA{year}-{n:06d}" for n in range(1, len(numbers) + 1)], numbers
+    return numbers
+
+
+def _top_up_plans(rng, hot, *, threads: int, per_thread: int, shared: int) -> list[list[tuple]]:
+    """Per thread: its own bank/card top-ups on hot customers, plus ``shared`` lines all see."""
+    common = [  # bank lines every thread posts (one statement imported by several workers)
+        (hot[k % len(hot)], f"{rng.randint(100, 3000) / 100:.2f}", "bank_transfer", f"shared-{k}")
+        for k in range(shared)
+    ]
+    plans = []
+    for t in range(threads):
+        plan = [
+            (
+                rng.choice(hot),
+                f"{rng.randint(50, 1500) / 100:.2f}",
+                rng.choice(["bank_transfer", "card", "paypal"]),
+                f"t{t}-{i}",
+            )
+            for i in range(per_thread)
+        ]
+        for item in common:
+            plan.insert(rng.randrange(len(plan) + 1), item)
+        plans.append(plan)
+    return plans
+
+
+def _assert_each_reference_credited_once(results: list[list[tuple]]) -> None:
+    created: Counter[str] = Counter()
+    txn_ids: dict[str, set[int]] = defaultdict(set)
+    for result in results:
+        for reference, txn_pk, was_created in result:
+            created[reference] += was_created
+            txn_ids[reference].add(txn_pk)
+    assert all(count == 1 for count in created.values()), created  # exactly one credit each
+    assert all(len(ids) == 1 for ids in txn_ids.values())  # every replay got the same answer
+
+
+def _assert_settled_exactly(customer, credited: int) -> None:
+    """paid = min(total, Σ top-ups); balance = Σ top-ups - paid; cache = entries (cents)."""
+    from encaisse.invoicing.models import Invoice
+    from encaisse.ledger.selectors import customer_balance
+
+    invoice = Invoice.objects.get(customer=customer)
+    total, paid = to_cents(invoice.total_incl_vat), to_cents(invoice.paid)
+    balance = customer_balance(customer)
+    assert paid == min(total, credited), customer
+    assert to_cents(balance.prepaid) == credited - paid
+    assert to_cents(balance.due) == total - paid
+    assert _prepaid_from_entries(customer) == to_cents(balance.prepaid)  # no lost update
+    kinds = _entries_by_kind(customer)
+    assert -kinds["top_up"] == credited
+    assert kinds.get("invoice_settled", 0) == paid
+    assert balance.prepaid >= balance.floor
+
+
+def test_top_ups_racing_a_billing_run_are_credited_once_and_never_lost(
+    make_customer, charge, actor, assert_ledger_ok
+):
+    """4 top-up threads (with replayed bank lines) + 2 billing workers on the same customers.
+
+    Whatever the interleaving, each hot customer ends with paid = min(invoice total, Σ distinct
+    top-ups) and prepaid balance = Σ top-ups - paid: a lost update, a double credit, a skipped or
+    doubled settlement would all break these equalities.
+    """
+    from encaisse.invoicing import billing
+    from encaisse.invoicing.models import Invoice
+    from encaisse.payments.services import record_top_up
+
+    rng = random.Random(11)
+    customers = [make_customer() for _ in range(120)]
+    for customer in customers:
+        charge(customer, f"{rng.randint(100, 5000) / 100:.2f}")
+    hot = customers[7::30]  # four customers spread over the run's chunks
+    for customer in hot:
+        charge(customer, "40.00", vat_rate="10", description="Serveur dédié")
+    run = billing.start_run("2026-11", actor=actor, chunk_size=4)
+    assert run.chunks.count() == 30
+
+    plans = _top_up_plans(rng, hot, threads=4, per_thread=30, shared=6)
+
+    def top_ups(plan):
+        def job():
+            results = []
+            for customer, amount, method, reference in plan:
+                txn, created = record_top_up(
+                    customer, amount=amount, method=method, reference=reference, actor=actor
+                )
+                results.append((reference, txn.pk, created))
+            return results
+
+        return job
+
+    def billing_worker():
+        return billing.process_run(run, actor=actor)
+
+    outcomes = run_concurrently([*(top_ups(p) for p in plans), billing_worker, billing_worker])
+
+    assert _errors(outcomes) == []
+    _assert_each_reference_credited_once([result for result, _ in outcomes[:4]])
+
+    run.refresh_from_db()
+    assert run.status == "completed"
+    assert Invoice.objects.filter(billing_run=run).count() == len(customers)
+    credited = defaultdict(int)
+    for customer, amount, _, _ in {item for plan in plans for item in plan}:
+        credited[customer.pk] += to_cents(Decimal(amount))
+    for customer in hot:
+        _assert_settled_exactly(customer, credited[customer.pk])
+    assert_ledger_ok()
+    print(f"\ninterleaving seen (settlement transactions per trigger): {_settlement_triggers()}")
+    _assert_numbers_gapless_and_chronological()
+
+
+def test_concurrent_issuance_keeps_invoice_numbers_gapless(make_customer, charge, actor):
+    """10 "issue now" at once beside a billing run: one invoice each, numbers 1…N in order."""
+    from encaisse.invoicing import billing
+    from encaisse.invoicing.issuance import issue_invoice_now
+    from encaisse.invoicing.models import Charge, Invoice
+
+    staff_customers = [make_customer() for _ in range(10)]
+    run_customers = [make_customer() for _ in range(30)]
+    for customer in staff_customers + run_customers:
+        charge(customer, "12.34")
+        charge(customer, "1.00", vat_rate="5.5")
+
+    def issue(customer):
+        return lambda: issue_invoice_now(customer, period_end=NOVEMBER_END, actor=actor)
+
+    def billing_run():
+        started = billing.start_run("2026-11", actor=actor, chunk_size=3)
+        return billing.process_run(started, actor=actor)
+
+    outcomes = run_concurrently([*(issue(c) for c in staff_customers), billing_run])
+
+    assert _errors(outcomes) == []
+    everyone = staff_customers + run_customers
+    per_customer = Counter(Invoice.objects.values_list("customer_id", flat=True))
+    assert per_customer == Counter(c.pk for c in everyone)  # exactly one invoice per customer
+    assert not Charge.objects.filter(invoice__isnull=True).exists()
+    numbers = _assert_numbers_gapless_and_chronological()
+    assert len(numbers) == len(set(numbers)) == len(everyone)
+    issued_now = [invoice for invoice, _ in outcomes[:10] if invoice is not None]
+    assert {i.customer_id for i in issued_now} <= {c.pk for c in staff_customers}
+    assert outcomes[10][0].invoices + len(issued_now) == len(everyone)
+
+
+def test_twenty_identical_top_up_requests_at_once_credit_once(make_customer, actor):
+    """The same bank line posted by 20 threads at once: one transaction, one credit (I4, I6)."""
+    from encaisse.ledger.models import LedgerTransaction
+    from encaisse.ledger.selectors import customer_balance
+    from encaisse.payments.services import record_top_up
+
+    customer = make_customer()
+
+    def job():
+        txn, created = record_top_up(
+            customer, amount="42.00", method="bank_transfer", reference="RF-0042", actor=actor
+        )
+        return txn.pk, created
+
+    outcomes = run_concurrently([job] * 20)
+
+    assert _errors(outcomes) == []
+    assert sum(created for (_, created), _ in outcomes) == 1
+    assert len({pk for (pk, _), _ in outcomes}) == 1
+    assert LedgerTransaction.objects.filter(kind="top_up").count() == 1
+    assert customer_balance(customer).prepaid == Decimal("42.00")
+    assert _prepaid_from_entries(customer) == 4200
+
+
+def test_one_bank_line_claimed_for_twenty_customers_at_once_credits_one(make_customer, actor):
+    """The same reference for different customers at once: one credit, 19 conflicts, no money made."""
+    from encaisse.ledger.exceptions import IdempotencyConflict
+    from encaisse.ledger.models import LedgerTransaction
+    from encaisse.ledger.selectors import customer_balance
+    from encaisse.payments.services import record_top_up
+
+    customers = [make_customer() for _ in range(20)]
+
+    def job(customer):
+        return lambda: record_top_up(
+            customer, amount="10.00", method="bank_transfer", reference="RF-SAME", actor=actor
+        )
+
+    outcomes = run_concurrently([job(c) for c in customers])
+
+    successes = [result for result, error in outcomes if error is None]
+    errors = _errors(outcomes)
+    assert len(successes) == 1
+    assert len(errors) == 19
+    assert all(isinstance(error, IdempotencyConflict) for error in errors), errors
+    assert LedgerTransaction.objects.filter(kind="top_up").count() == 1
+    assert sum(customer_balance(c).prepaid for c in customers) == Decimal("10.00")
