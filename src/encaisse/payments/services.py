@@ -10,6 +10,7 @@ Cheques are refused everywhere with the same message (decisions §6).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -94,6 +95,29 @@ def record_top_up(
         )
         if created:
             settle_open_invoices(customer, trigger=key, actor=actor)
+    return txn, created
+
+
+def record_staff_payment(
+    customer: Customer, *, user: Any, amount: Decimal, method: str, reference: str, reason: str
+) -> tuple[LedgerTransaction, bool]:
+    """Credit the prepaid balance (settling open invoices) and log who did it and why, at once."""
+    actor = Actor.staff(user)
+    with transaction.atomic():
+        txn, created = record_top_up(
+            customer, amount=amount, method=method, reference=reference, actor=actor, reason=reason
+        )
+        if created:
+            audit.record(
+                "encaisse.payment.recorded_by_staff",
+                actor=actor,
+                obj=customer,
+                reason=reason,
+                amount=str(amount),
+                method=method,
+                reference=reference,
+                transaction=txn.pk,
+            )
     return txn, created
 
 

@@ -35,6 +35,7 @@ from encaisse.customers.models import Customer
 from encaisse.invoicing.models import Invoice
 from encaisse.ledger.models import LedgerTransaction
 from encaisse.payments.models import PaymentMethod
+from encaisse.payments.services import record_staff_payment
 
 CHEQUES_REFUSED = _("Cheques are not accepted: any cheque received is destroyed.")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -101,31 +102,6 @@ class RecordPaymentForm(forms.Form):
                 code="not_positive",
             )
         return amount
-
-
-def record_staff_payment(
-    customer: Customer, *, user: Any, amount: Decimal, method: str, reference: str, reason: str
-) -> tuple[LedgerTransaction, bool]:
-    """Credit the prepaid balance (settling open invoices) and log who did it and why, at once."""
-    from encaisse.payments.services import record_top_up
-
-    actor = Actor.staff(user)
-    with transaction.atomic():
-        txn, created = record_top_up(
-            customer, amount=amount, method=method, reference=reference, actor=actor, reason=reason
-        )
-        if created:
-            audit.record(
-                "encaisse.payment.recorded_by_staff",
-                actor=actor,
-                obj=customer,
-                reason=reason,
-                amount=str(amount),
-                method=method,
-                reference=reference,
-                transaction=txn.pk,
-            )
-    return txn, created
 
 
 def _admin_context(request: HttpRequest, model_admin: Any, **extra: Any) -> dict[str, Any]:
