@@ -28,7 +28,7 @@ The savepoint is marked ``_from_testcase`` like Django's TestCase atomics: the s
 ``transaction.atomic(durable=True)`` at their entry points, which Django allows only directly
 inside a test-case atomic.
 
-Bounded for CI (40 examples × 30 steps by default); ``ENCAISSE_HYPOTHESIS_EXAMPLES`` and
+Bounded for CI (80 examples × 35 steps by default); ``ENCAISSE_HYPOTHESIS_EXAMPLES`` and
 ``ENCAISSE_HYPOTHESIS_STEPS`` raise it (nightly: 5,000 examples).
 """
 
@@ -63,8 +63,8 @@ from encaisse.core.money import line_cents, to_cents, vat_cents
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-EXAMPLES = int(os.environ.get("ENCAISSE_HYPOTHESIS_EXAMPLES") or 40)
-STEPS = int(os.environ.get("ENCAISSE_HYPOTHESIS_STEPS") or 30)
+EXAMPLES = int(os.environ.get("ENCAISSE_HYPOTHESIS_EXAMPLES") or 80)
+STEPS = int(os.environ.get("ENCAISSE_HYPOTHESIS_STEPS") or 35)
 
 ACTOR = Actor.system("stateful-test")
 FIRST_MONTH = (2026, 1)
@@ -101,6 +101,23 @@ class MInvoice:
     run: int | None
     excl: int
     charges: frozenset[int]
+    bases: dict[Decimal, int]  # net amount per VAT rate
+    paid: int = 0
+    credited: int = 0
+    credited_bases: dict[Decimal, int] = field(default_factory=lambda: defaultdict(int))
+    status: str = "open"
+
+    def creditable(self) -> dict[Decimal, int]:
+        left = {rate: base - self.credited_bases[rate] for rate, base in self.bases.items()}
+        return {rate: base for rate, base in left.items() if base > 0}
+
+
+@dataclass
+class MNote:
+    pk: int
+    invoice: int
+    total: int
+    excl: int
 
 
 @dataclass
@@ -109,6 +126,7 @@ class MCustomer:
     floor: int  # cents, ≤ 0
     balance: int = 0  # prepaid, cents
     open: list[MInvoice] = field(default_factory=list)  # invoices left due, oldest first
+    debt: int = 0  # reversed top-ups the balance could not cover (on the receivable)
 
     @property
     def due(self) -> int:
@@ -168,6 +186,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model: dict[int, MCustomer] = {}
         self.charges: dict[int, MCharge] = {}
         self.invoices: dict[int, MInvoice] = {}
+        self.notes: dict[int, MNote] = {}
+        self.reversed: set[str] = set()  # top-up keys
         self.runs: dict[int, MRun] = {}  # by pk
         self.running: dict[int, MRun] = {}  # month -> run still running
         self.next_month = 0
@@ -195,7 +215,10 @@ class LedgerMachine(RuleBasedStateMachine):
             if amount <= 0:
                 break
             invoice.due -= amount
+            invoice.paid += amount
             used += amount
+            if invoice.due == 0:
+                invoice.status = "paid"
         customer.balance -= used
         customer.open = [inv for inv in customer.open if inv.due]
 
@@ -218,6 +241,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return {
             "customer": customer_pk,
             "excl": excl,
+            "bases": dict(bases),
             "vat": vat,
             "total": excl + sum(vat.values()),
             "charges": frozenset(line.pk for line in lines),
@@ -256,6 +280,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 p["run"],
                 p["excl"],
                 p["charges"],
+                p["bases"],
+                paid=paid,
+                status="open" if p["total"] - paid else "paid",
             )
             self.invoices[invoice.pk] = minv
             if minv.due:
@@ -269,7 +296,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.runs[p["run"]].invoiced.add(p["customer"])
 
     def _last_invoice_pk(self) -> int:
-        return max(self.invoices, default=0)
+        return max([*self.invoices, *self.notes], default=0)
 
     def _plan(self, through_month: int, chunk_size: int) -> list[tuple[int, int]]:
         ids = sorted(
@@ -533,6 +560,86 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (invoice is None) == (not predicted)
         self._apply_issued(predicted, before)
 
+    def _creditable(self) -> list[int]:
+        """Invoices not credited yet whose customer has no *other* invoice due.
+
+        Two known bugs (strict xfail tests at the end of this module) are kept out of the random
+        walk so that it keeps checking everything else: a credit note gives what was paid back to
+        the prepaid balance without settling the customer's other open invoices, and successive
+        credit notes of one invoice round VAT each on their own base, so together they may credit
+        a cent more or less than the invoice. Hence one credit note (whole or partial) per invoice,
+        on customers with nothing else due.
+        """
+        return [
+            pk
+            for pk, invoice in sorted(self.invoices.items())
+            if invoice.credited == 0
+            and invoice.creditable()
+            and all(o is invoice for o in self.model[invoice.customer].open)
+        ]
+
+    @precondition(lambda self: self._creditable())
+    @rule(data=st.data(), full=st.booleans())
+    def credit_note(self, data, full: bool) -> None:
+        """Correct an issued invoice by a credit note: all that is left, or part of one rate."""
+        from encaisse.invoicing.credit_notes import CreditLine, issue_credit_note
+        from encaisse.invoicing.models import Invoice, InvoiceKind
+
+        invoice = self.invoices[data.draw(st.sampled_from(self._creditable()), label="invoice")]
+        left = invoice.creditable()
+        if full:
+            bases, lines = left, None
+        else:
+            rate = data.draw(st.sampled_from(sorted(left)), label="rate")
+            cents = data.draw(st.integers(1, left[rate]), label="cents")
+            bases = {rate: cents}
+            lines = [CreditLine("Geste commercial", Decimal(cents).scaleb(-2), rate)]
+        note = issue_credit_note(
+            Invoice.objects.get(pk=invoice.pk), actor=ACTOR, reason="correction", lines=lines
+        )
+        assert note.kind == InvoiceKind.CREDIT_NOTE
+        assert note.credited_invoice_id == invoice.pk
+        vat = {rate: vat_cents(base, rate) for rate, base in bases.items()}
+        excl = sum(bases.values())
+        total = excl + sum(vat.values())
+        assert to_cents(note.total_incl_vat) == total
+        cancel_due = min(total, invoice.due)
+        refund = total - cancel_due
+        invoice.due -= cancel_due
+        invoice.paid -= refund
+        invoice.credited += total
+        for rate, base in bases.items():
+            invoice.credited_bases[rate] += base
+            self.vat[rate] -= vat[rate]
+        self.revenue -= excl
+        if invoice.credited == invoice.total:
+            invoice.status = "cancelled"
+        elif invoice.paid + invoice.credited == invoice.total:
+            invoice.status = "paid"
+        customer = self.model[invoice.customer]
+        customer.balance += refund
+        customer.open = [inv for inv in customer.open if inv.due]
+        self.notes[note.pk] = MNote(note.pk, invoice.pk, total, excl)
+
+    @rule(payment=top_ups)
+    def reverse_top_up(self, payment: TopUp) -> None:
+        """A chargeback or SEPA return: booked once; what the balance cannot cover becomes due."""
+        from encaisse.ledger.models import LedgerTransaction
+        from encaisse.payments.services import reverse_top_up
+
+        key = f"topup:{payment.method}:{payment.reference}"
+        top_up = LedgerTransaction.objects.get(idempotency_key=key)
+        reversal = reverse_top_up(top_up, actor=ACTOR, reason="chargeback")
+        assert reversal.reverses_id == top_up.pk
+        if key in self.reversed:
+            return  # a replayed return: the first booking stands, nothing moves
+        self.reversed.add(key)
+        customer = self.model[payment.customer]
+        covered = min(payment.cents, customer.available)
+        customer.balance -= covered
+        customer.debt += payment.cents - covered
+        self.cash -= payment.cents
+
     # --- invariants ----------------------------------------------------------------------------
 
     @invariant()
@@ -555,7 +662,7 @@ class LedgerMachine(RuleBasedStateMachine):
         expected = {}
         for pk, customer in self.model.items():
             expected[(pk, AccountKind.PREPAID.value)] = customer.balance
-            expected[(pk, AccountKind.RECEIVABLE.value)] = customer.due
+            expected[(pk, AccountKind.RECEIVABLE.value)] = customer.due + customer.debt
             # Money available while an invoice is left due would mean a missed settlement.
             assert not (customer.available and customer.due), customer
         assert stored == expected
@@ -571,52 +678,82 @@ class LedgerMachine(RuleBasedStateMachine):
             )
 
         cash = total(kind__in=[AccountKind.BANK, AccountKind.PSP_CLEARING])
-        assert cash == self.cash, "cash received ≠ Σ distinct top-ups"
+        assert cash == self.cash, "cash ≠ Σ distinct top-ups - Σ reversed ones"
         assert LedgerTransaction.objects.filter(kind="top_up").count() == self.top_up_count
+        assert LedgerTransaction.objects.filter(kind="reversal").count() == len(self.reversed)
         assert total(kind=AccountKind.REVENUE) == self.revenue
         for rate in django_settings.ENCAISSE_VAT_RATES:
             assert total(code=f"vat_collected:{rate:.2f}") == self.vat.get(rate, 0), rate
 
     @invariant()
-    def invoices_and_charges_match_the_model(self) -> None:
-        from encaisse.invoicing.models import Charge, Invoice
+    def invoices_match_the_model(self) -> None:
+        from encaisse.invoicing.models import Invoice
 
-        invoices = {i.pk: i for i in Invoice.objects.all()}
+        invoices = {i.pk: i for i in Invoice.objects.filter(kind="invoice")}
         assert set(invoices) == set(self.invoices)
         for pk, invoice in invoices.items():
             expected = self.invoices[pk]
             total = to_cents(invoice.total_incl_vat)
             paid, credited = to_cents(invoice.paid), to_cents(invoice.credited)
             assert (invoice.customer_id, total) == (expected.customer, expected.total)
-            assert paid + credited <= total
+            assert (paid, credited, invoice.status) == (
+                expected.paid,
+                expected.credited,
+                expected.status,
+            ), invoice.number
+            assert paid >= 0 and paid + credited <= total
             assert total - paid - credited == expected.due, invoice.number
-            assert invoice.status == ("paid" if expected.due == 0 else "open"), invoice.number
             assert to_cents(invoice.total_excl_vat) == expected.excl
-            breakdown = invoice.vat_breakdown
-            assert sum(to_cents(Decimal(item["base"])) for item in breakdown) == expected.excl
-            for item in breakdown:
-                assert to_cents(Decimal(item["vat"])) == vat_cents(
-                    to_cents(Decimal(item["base"])), Decimal(item["rate"])
-                )
-            assert to_cents(invoice.total_vat) == sum(
-                to_cents(Decimal(item["vat"])) for item in breakdown
-            )
-        placed = dict(Charge.objects.values_list("pk", "invoice_id"))
+            _assert_vat_breakdown(invoice, expected.excl)
+
+    @invariant()
+    def credit_notes_and_charges_match_the_model(self) -> None:
+        from encaisse.invoicing.models import Charge, Invoice
+
+        notes = {n.pk: n for n in Invoice.objects.filter(kind="credit_note")}
+        assert set(notes) == set(self.notes)
+        for pk, note in notes.items():
+            expected = self.notes[pk]
+            assert note.credited_invoice_id == expected.invoice
+            assert to_cents(note.total_incl_vat) == expected.total
+            assert to_cents(note.total_excl_vat) == expected.excl
+            _assert_vat_breakdown(note, expected.excl)
+        lines = Charge.objects.filter(invoice__kind="credit_note").values_list(
+            "invoice_id", "amount"
+        )
+        per_note: dict[int, int] = defaultdict(int)
+        for note_pk, amount in lines:
+            per_note[note_pk] += to_cents(amount)
+        assert per_note == {pk: n.excl for pk, n in self.notes.items()}
+        placed = dict(
+            Charge.objects.exclude(invoice__kind="credit_note").values_list("pk", "invoice_id")
+        )
         assert placed == {pk: c.invoice for pk, c in self.charges.items()}
+        for invoice in self.invoices.values():  # each charge on exactly the invoice predicted
+            assert {pk for pk, inv in placed.items() if inv == invoice.pk} == invoice.charges
 
     @invariant()
     def settlements_in_the_ledger_match_the_invoices(self) -> None:
-        """Σ prepaid debits posted for an invoice = its ``paid``; one issuance settlement at most."""
+        """``paid`` = Σ prepaid debits posted for the invoice - Σ refunds of its credit notes."""
         from encaisse.invoicing.models import Invoice
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT t.invoice_id, SUM(e.amount), COUNT(DISTINCT t.id) FROM ledger_entry e "
+                "SELECT t.invoice_id, SUM(e.amount) FROM ledger_entry e "
                 "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
                 "JOIN ledger_account a ON a.id = e.account_id "
                 "WHERE t.kind = 'invoice_settled' AND a.kind = 'prepaid' GROUP BY t.invoice_id"
             )
-            settled = {row[0]: row[1] for row in cursor.fetchall()}
+            settled = dict(cursor.fetchall())
+            cursor.execute(
+                "SELECT n.credited_invoice_id, SUM(e.amount) FROM ledger_entry e "
+                "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
+                "JOIN ledger_account a ON a.id = e.account_id "
+                "JOIN invoicing_invoice n ON n.id = t.invoice_id "
+                "WHERE t.kind = 'credit_note' AND a.kind = 'prepaid' "
+                "GROUP BY n.credited_invoice_id"
+            )
+            refunded = dict(cursor.fetchall())  # credits of the prepaid account: negative
             cursor.execute(
                 "SELECT idempotency_key, COUNT(*) FROM ledger_ledgertransaction "
                 "WHERE idempotency_key LIKE 'invoice:%%:settled:issuance' "
@@ -629,16 +766,31 @@ class LedgerMachine(RuleBasedStateMachine):
                 "HAVING COUNT(*) > 1"
             )
             assert cursor.fetchall() == [], "a customer invoiced twice by one run"
-        for pk, paid in Invoice.objects.values_list("pk", "paid"):
-            assert settled.get(pk, 0) == to_cents(paid), pk
+        for pk, paid in Invoice.objects.filter(kind="invoice").values_list("pk", "paid"):
+            assert settled.get(pk, 0) + refunded.get(pk, 0) == to_cents(paid), pk
 
     @invariant()
-    def invoice_numbers_are_gapless_and_chronological(self) -> None:
+    def document_numbers_are_gapless_and_chronological(self) -> None:
         from encaisse.invoicing.models import Invoice
 
-        numbers = list(Invoice.objects.order_by("pk").values_list("number", flat=True))
         year = timezone.localdate().year
-        assert numbers == [f"FA{year}-{n:06d}" for n in range(1, len(numbers) + 1)]
+        for kind, prefix in (("invoice", "FA"), ("credit_note", "AV")):
+            numbers = list(
+                Invoice.objects.filter(kind=kind).order_by("pk").values_list("number", flat=True)
+            )
+            assert numbers == [f"{prefix}{year}-{n:06d}" for n in range(1, len(numbers) + 1)]
+
+
+def _assert_vat_breakdown(document, excl: int) -> None:
+    """Lines per rate sum to the net total; VAT rounded once per rate; total VAT = Σ per rate."""
+    breakdown = document.vat_breakdown
+    assert sum(to_cents(Decimal(item["base"])) for item in breakdown) == excl
+    for item in breakdown:
+        assert to_cents(Decimal(item["vat"])) == vat_cents(
+            to_cents(Decimal(item["base"])), Decimal(item["rate"])
+        )
+    assert to_cents(document.total_vat) == sum(to_cents(Decimal(i["vat"])) for i in breakdown)
+    assert document.total_incl_vat == document.total_excl_vat + document.total_vat
 
 
 @pytest.mark.django_db
@@ -654,3 +806,105 @@ def test_money_invariants_hold_for_any_sequence_of_operations():
             print_blob=True,
         ),
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: issue_credit_note() refunds what was paid to the prepaid balance without settling "
+    "the customer's other open invoices (invoicing/credit_notes.py, issue_credit_note)",
+)
+def test_money_a_credit_note_gives_back_pays_the_invoice_still_due(
+    make_customer, charge, top_up, bill, actor
+):
+    """Invariant of the model above: nobody holds available credit while an invoice is left due.
+
+    November's invoice (12.00) was paid from the balance; December's (24.00) is due. Crediting
+    November gives 12.00 back to the prepaid balance, and that money arrives while December is
+    due: like a top-up (settlement.py: "paying invoices left due from the prepaid balance, oldest
+    first, when money arrives") it must go to December. Today it stays on the balance, the
+    customer is chased for 24.00 while holding 12.00, and the next billing run spends the 12.00
+    on January's invoice, leaving the older December invoice open.
+    """
+    import datetime as dt
+
+    from encaisse.invoicing.credit_notes import issue_credit_note
+    from encaisse.invoicing.models import Invoice
+    from encaisse.ledger.selectors import check_ledger, customer_balance
+
+    customer = make_customer()
+    charge(customer, "10.00")  # November: 12.00
+    top_up(customer, "12.00")
+    bill("2026-11")
+    charge(customer, "20.00", period=(dt.date(2026, 12, 1), dt.date(2026, 12, 31)))  # 24.00
+    bill("2026-12")
+    november, december = Invoice.objects.filter(customer=customer).order_by("pk")
+    assert (november.status, december.amount_due) == ("paid", Decimal("24.00"))
+
+    issue_credit_note(november, actor=actor, reason="service interrupted in November")
+
+    december.refresh_from_db()
+    balance = customer_balance(customer)
+    assert check_ledger().ok
+    assert balance.available == 0 or balance.due == 0, balance
+    assert december.amount_due == Decimal("12.00")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: a credit note for the rest of an invoice recomputes VAT on the remaining base "
+    "instead of crediting the VAT left, so partial + rest can exceed the invoice "
+    "(invoicing/credit_notes.py, _create_note)",
+)
+def test_crediting_the_rest_after_a_partial_credit_note_cancels_the_invoice_exactly(
+    make_customer, charge, bill, actor
+):
+    """Found by the state machine: Σ credit notes of an invoice must equal its total, not exceed it.
+
+    18.64 at 10 % = 20.50 (VAT 1.864 → 1.86). Crediting 0.06 (VAT 0.006 → 0.01) then the rest,
+    18.58 (VAT 1.858 → 1.86), would credit 20.51: today the second note violates the CHECK
+    ``invoice_settlement_within_total`` (IntegrityError), so the invoice can never be cancelled.
+    """
+    from encaisse.invoicing.credit_notes import CreditLine, issue_credit_note
+    from encaisse.invoicing.models import Invoice
+
+    customer = make_customer()
+    charge(customer, "18.64", vat_rate="10")
+    bill()
+    invoice = Invoice.objects.get(customer=customer)
+    partial = [CreditLine("Geste commercial", Decimal("0.06"), Decimal("10"))]
+    issue_credit_note(invoice, actor=actor, reason="partial", lines=partial)
+
+    rest = issue_credit_note(invoice, actor=actor, reason="cancel the rest")
+
+    invoice.refresh_from_db()
+    assert rest.total_incl_vat == Decimal("20.43")  # 18.58 + the 1.85 of VAT left
+    assert (invoice.credited, invoice.status) == (invoice.total_incl_vat, "cancelled")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: per-note VAT rounding can leave a cent due after the whole base was credited, "
+    "and no further credit note is possible (invoicing/credit_notes.py, _create_note)",
+)
+def test_two_credit_notes_covering_the_whole_base_leave_nothing_due(
+    make_customer, charge, bill, actor
+):
+    """10.05 at 10 % = 11.06 (VAT 1.005 → 1.01); 5.02 + 5.03 credited round to 0.50 + 0.50 VAT.
+
+    Today 0.01 stays due on an invoice whose whole base is credited, and a third credit note is
+    refused (NothingToCredit): the customer is chased for a cent nothing can cancel.
+    """
+    from encaisse.invoicing.credit_notes import CreditLine, issue_credit_note
+    from encaisse.invoicing.models import Invoice
+
+    customer = make_customer()
+    charge(customer, "10.05", vat_rate="10")
+    bill()
+    invoice = Invoice.objects.get(customer=customer)
+    half = [CreditLine("Moitié", Decimal("5.02"), Decimal("10"))]
+    issue_credit_note(invoice, actor=actor, reason="first half", lines=half)
+    issue_credit_note(invoice, actor=actor, reason="the rest")
+
+    invoice.refresh_from_db()
+    assert invoice.amount_due == 0
+    assert (invoice.credited, invoice.status) == (Decimal("11.06"), "cancelled")
