@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from encaisse.api.keys import authenticate
 from encaisse.api.models import ApiKey
@@ -42,7 +43,7 @@ def test_revoke_disables_the_key_and_is_audited(db, client):
     assert "revoked" in _run("list")
     revoked = AuditLog.objects.get(action="encaisse.api_key.revoked")
     assert (revoked.reason, revoked.actor_label[:4]) == ("rotated", "cli:")
-    with pytest.raises(CommandError, match="already revoked"):
+    with translation.override("en"), pytest.raises(CommandError, match="already revoked"):
         _run("revoke", prefix)
     with pytest.raises(CommandError):
         _run("revoke", "zzzzzzzz")

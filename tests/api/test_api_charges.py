@@ -56,7 +56,7 @@ def test_bad_input_changes_nothing_and_says_why(
 ):
     customer = make_customer()
 
-    response = api.post("/charges", charge_body(customer, **change))
+    response = api.post("/charges", charge_body(customer, **change), HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 422, response.content
     body = response.json()

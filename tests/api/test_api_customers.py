@@ -62,7 +62,7 @@ def test_an_unknown_customer_is_a_404(api):
     ],
 )
 def test_an_invalid_identity_is_refused_with_a_clear_message(api, customer_body, change, field):
-    response = api.post("/customers", {**customer_body, **change})
+    response = api.post("/customers", {**customer_body, **change}, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.status_code == 422
     assert response.json()["code"] == "invalid"

@@ -94,10 +94,10 @@ def test_html_carries_the_french_legal_mentions_for_a_professional(partly_paid_i
         "Nom de domaine .fr",
     ):
         assert text in html, text
-    assert "three times the French legal interest rate" in html
-    assert "40,00\xa0€" in html
-    assert "No discount for early payment" in html
-    assert "Cheques are not accepted" in html
+    assert "pénalités de retard au taux de trois fois le taux d'intérêt légal" in html
+    assert "indemnité forfaitaire pour frais de recouvrement de 40,00\xa0€" in html
+    assert "Pas d'escompte pour paiement anticipé" in html
+    assert "Les chèques ne sont pas acceptés" in html
 
 
 def test_amounts_follow_the_customer_language(make_customer, charge, bill):
@@ -134,8 +134,9 @@ def test_individuals_get_no_professional_penalty_clause(make_customer, charge, b
 
     html = render_invoice_html(Invoice.objects.get(customer=person))
 
-    assert "legal interest rate" not in html
-    assert "No discount for early payment" in html
+    assert "taux d'intérêt légal" not in html
+    assert "frais de recouvrement" not in html
+    assert "Pas d'escompte pour paiement anticipé" in html
 
 
 def test_render_stores_the_pdf_once(media, partly_paid_invoice):
@@ -180,10 +181,10 @@ def test_credit_note_references_the_credited_invoice(media, partly_paid_invoice)
     html = render_invoice_html(note)
     data = build_invoice_pdf(note)
 
-    assert "Credit note" in html
+    assert "<h1>Avoir</h1>" in html
     assert note.number in html
     assert invoice.number in html
     assert "20,00\xa0€" in html  # what had been paid goes back to the prepaid balance
     assert "12,28\xa0€" in html  # the rest cancels what was still due
-    assert "Amount due" not in html
+    assert "Montant dû" not in html
     assert note.number in _xmp(data)

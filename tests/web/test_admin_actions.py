@@ -81,7 +81,9 @@ def test_record_payment_refuses_bad_input_and_changes_nothing(
 ):
     before = _snapshot(books.customer)
 
-    response = admin_client.post(_record_url(books.customer), _payment(**{field: value}))
+    response = admin_client.post(
+        _record_url(books.customer), _payment(**{field: value}), HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 200
     assert message in response.content.decode()
@@ -91,7 +93,9 @@ def test_record_payment_refuses_bad_input_and_changes_nothing(
 def test_record_payment_refuses_an_amount_above_the_service_limit(admin_client, books):
     before = _snapshot(books.customer)
 
-    response = admin_client.post(_record_url(books.customer), _payment(amount="2000000"))
+    response = admin_client.post(
+        _record_url(books.customer), _payment(amount="2000000"), HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert response.status_code == 200
     assert "at most" in response.content.decode()
@@ -99,7 +103,7 @@ def test_record_payment_refuses_an_amount_above_the_service_limit(admin_client, 
 
 
 def test_record_payment_form_says_cheques_are_refused(admin_client, books):
-    html = admin_client.get(_record_url(books.customer)).content.decode()
+    html = admin_client.get(_record_url(books.customer), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     assert "Cheques are not accepted" in html
     assert 'value="cheque"' not in html
@@ -110,7 +114,9 @@ def test_the_same_reference_is_credited_once(admin_client, books):
     admin_client.post(_record_url(books.customer), _payment())
     before = _snapshot(books.customer)
 
-    response = admin_client.post(_record_url(books.customer), _payment(), follow=True)
+    response = admin_client.post(
+        _record_url(books.customer), _payment(), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
 
     assert "already recorded" in response.content.decode()
     assert _snapshot(books.customer) == before
@@ -156,7 +162,9 @@ def test_a_customer_created_in_the_admin_goes_through_the_service(admin_client, 
 
 def test_an_invalid_siret_is_shown_on_the_form(admin_client):
     response = admin_client.post(
-        reverse("admin:customers_customer_add"), {**CUSTOMER_FORM, "siret": "73282932000075"}
+        reverse("admin:customers_customer_add"),
+        {**CUSTOMER_FORM, "siret": "73282932000075", "overdraft": "50.00"},  # English format
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert response.status_code == 200
@@ -235,7 +243,7 @@ def test_issue_invoice_now_button_with_nothing_to_invoice(admin_client, books):
     url = reverse("admin:customers_customer_issue_invoice", args=[books.customer.pk])
     invoices = Invoice.objects.count()
 
-    response = admin_client.post(url, follow=True)
+    response = admin_client.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
 
     assert "nothing to invoice" in response.content.decode()
     assert Invoice.objects.count() == invoices
