@@ -23,7 +23,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -135,7 +135,7 @@ def record_payment(request: HttpRequest, object_id: str, *, model_admin: Any) ->
     context = _admin_context(
         request,
         model_admin,
-        title=_t("Record a payment for %(customer)s") % {"customer": customer},
+        title=gettext("Record a payment for %(customer)s") % {"customer": customer},
         original=customer,
         form=form,
         cheques_refused=CHEQUES_REFUSED,
@@ -151,14 +151,16 @@ def _report_payment(
     if not created:
         messages.warning(
             request,
-            _t("This reference was already recorded (ledger transaction #%(id)s): nothing changed.")
+            gettext(
+                "This reference was already recorded (ledger transaction #%(id)s): nothing changed."
+            )
             % {"id": txn.pk},
         )
         return
     balance = customer_balance(customer)
     messages.success(
         request,
-        _t(
+        gettext(
             "%(amount)s € recorded for %(customer)s. Prepaid balance: %(balance)s €, amount due: "
             "%(due)s €."
         )
@@ -178,11 +180,13 @@ def issue_invoices_now(request: HttpRequest, customers: list[Customer]) -> None:
             messages.error(request, f"{customer}: {exc}")
             continue
         if invoice is None:
-            messages.info(request, _t("%(customer)s: nothing to invoice.") % {"customer": customer})
+            messages.info(
+                request, gettext("%(customer)s: nothing to invoice.") % {"customer": customer}
+            )
         else:
             messages.success(
                 request,
-                _t("%(customer)s: invoice %(number)s issued (%(total)s €, %(status)s).")
+                gettext("%(customer)s: invoice %(number)s issued (%(total)s €, %(status)s).")
                 % {
                     "customer": customer,
                     "number": invoice.number,
@@ -244,11 +248,11 @@ def start_billing_run(request: HttpRequest, *, model_admin: Any) -> HttpResponse
             transaction.on_commit(partial(run_billing.enqueue, period))
         messages.success(
             request,
-            _t("The billing run of %(period)s is queued; the background worker processes it.")
+            gettext("The billing run of %(period)s is queued; the background worker processes it.")
             % {"period": period},
         )
         return redirect("admin:invoicing_billingrun_changelist")
-    context = _admin_context(request, model_admin, title=_t("Start a billing run"), form=form)
+    context = _admin_context(request, model_admin, title=gettext("Start a billing run"), form=form)
     return TemplateResponse(request, "admin/invoicing/billingrun/start_run.html", context)
 
 
@@ -263,5 +267,5 @@ def invoice_pdf(request: HttpRequest, object_id: str, *, model_admin: Any) -> Fi
     try:
         handle = invoice.pdf.open("rb")
     except FileNotFoundError as exc:
-        raise Http404(_t("The PDF file of this invoice is missing.")) from exc
+        raise Http404(gettext("The PDF file of this invoice is missing.")) from exc
     return FileResponse(handle, content_type="application/pdf", filename=f"{invoice.number}.pdf")
