@@ -7,9 +7,9 @@ PostgreSQL), seeded with a few thousand customers by ``tests/support/billing_cra
 attempts set ``ENCAISSE_FAULT_KILL_PROBABILITY`` with a new ``ENCAISSE_FAULT_SEED``, so the process
 SIGKILLs itself at a random ``faults.checkpoint`` inside a chunk's transaction (``core/faults.py``);
 the others are killed from outside with ``os.kill(pid, SIGKILL)`` a random moment after they made
-progress (anywhere: mid-statement, mid-commit, between chunks). Attempts are restarted until one
-without fault injection exits 0, after at least five kills; then the finished period is billed
-once more (a replay must change nothing).
+progress (anywhere: mid-statement, mid-commit, between chunks). After twelve kills (at least
+five required) an attempt without fault injection must finish the run and exit 0; then the
+finished period is billed once more (a replay must change nothing).
 
 The database must then show exactly what one uninterrupted run would have produced: one invoice
 per customer with charges, none for the others, every charge of the period invoiced exactly once
@@ -43,7 +43,7 @@ CUSTOMERS = int(os.environ.get("ENCAISSE_FAULT_CUSTOMERS") or 2400)
 CHUNK_SIZE = 50
 KILL_PROBABILITY = "0.03"
 MIN_KILLS = 5
-TARGET_KILLS = 8
+TARGET_KILLS = 12
 # issue_invoices passes three faults.checkpoint() per chunk (invoices inserted, ledger posted,
 # balances updated); used only to pick seeds that die before the run ends (see below).
 CHECKPOINTS_PER_CHUNK = 3
@@ -210,10 +210,12 @@ def test_billing_run_killed_at_random_points_neither_loses_nor_doubles_money(tmp
             outside = attempts % 3 == 0
             if outside:
                 process = _bill(db)
-                _kill_after_progress(db, process, delay=rng.uniform(0, 0.15))
+                _kill_after_progress(db, process, delay=rng.uniform(0, 0.05))
             else:
-                chunks_left = CUSTOMERS // CHUNK_SIZE - 8 if pending is None else pending
-                fault_seed = _seed_dying_within(rng, CHECKPOINTS_PER_CHUNK * (chunks_left - 2))
+                # Spread what is left over the kills still wanted: die within that many chunks.
+                left = CUSTOMERS // CHUNK_SIZE - 8 if pending is None else pending
+                budget = max(1, (left - 2) // (TARGET_KILLS - sum(kills.values()) + 1))
+                fault_seed = _seed_dying_within(rng, CHECKPOINTS_PER_CHUNK * budget)
                 process = _bill(
                     db,
                     {
