@@ -31,6 +31,7 @@ from .charges import clean_positive, clean_vat_rate
 from .exceptions import InvalidAmount, NothingToCredit
 from .issuance import allocate_numbers
 from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
+from .settlement import settle_open_invoices
 
 
 @dataclass(frozen=True)
@@ -40,13 +41,27 @@ class CreditLine:
     vat_rate: Decimal
 
 
-def _credited_bases(invoice: Invoice) -> dict[Decimal, int]:
-    """Base already credited per VAT rate by earlier credit notes of ``invoice``."""
-    done: dict[Decimal, int] = defaultdict(int)
-    for note in invoice.credit_notes.all():
-        for item in note.vat_breakdown:
-            done[Decimal(item["rate"])] += to_cents(Decimal(item["base"]))
-    return done
+def _per_rate(breakdowns: list[list[dict[str, str]]]) -> dict[Decimal, tuple[int, int]]:
+    """Σ (base, VAT) in cents per rate over VAT breakdowns (EN 16931 BG-23)."""
+    totals: dict[Decimal, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for breakdown in breakdowns:
+        for item in breakdown:
+            rate = Decimal(item["rate"])
+            base, vat = totals[rate]
+            totals[rate] = (
+                base + to_cents(Decimal(item["base"])),
+                vat + to_cents(Decimal(item["vat"])),
+            )
+    return totals
+
+
+def _left_to_credit(invoice: Invoice) -> dict[Decimal, tuple[int, int]]:
+    """(base, VAT) per rate not credited yet by earlier credit notes."""
+    original = _per_rate([invoice.vat_breakdown])
+    done = _per_rate([note.vat_breakdown for note in invoice.credit_notes.all()])
+    return {
+        rate: (base - done[rate][0], vat - done[rate][1]) for rate, (base, vat) in original.items()
+    }
 
 
 def _lines_or_rest(invoice: Invoice, lines: list[CreditLine] | None) -> list[CreditLine]:
@@ -59,35 +74,40 @@ def _lines_or_rest(invoice: Invoice, lines: list[CreditLine] | None) -> list[Cre
             )
             for line in lines
         ]
-    done = _credited_bases(invoice)
     rest = []
-    for item in invoice.vat_breakdown:
-        rate = Decimal(item["rate"])
-        left = to_cents(Decimal(item["base"])) - done[rate]
-        if left > 0:
+    for rate, (base, _vat) in sorted(_left_to_credit(invoice).items()):
+        if base > 0:
             rest.append(
-                CreditLine(f"Avoir sur la facture {invoice.number}", from_cents(left), rate)
+                CreditLine(f"Avoir sur la facture {invoice.number}", from_cents(base), rate)
             )
     return rest
 
 
-def _check_within_invoice(invoice: Invoice, lines: list[CreditLine]) -> dict[Decimal, int]:
-    original = {Decimal(i["rate"]): to_cents(Decimal(i["base"])) for i in invoice.vat_breakdown}
-    done = _credited_bases(invoice)
+def _credit_amounts(invoice: Invoice, lines: list[CreditLine]) -> dict[Decimal, tuple[int, int]]:
+    """(base, VAT) to credit per rate, never more than is left on the invoice.
+
+    VAT is rounded on the credited base, capped by the VAT left; the credit that empties a rate
+    takes exactly the VAT left, so all the credit notes of an invoice add up to its VAT.
+    """
+    left = _left_to_credit(invoice)
     bases: dict[Decimal, int] = defaultdict(int)
     for line in lines:
         bases[line.vat_rate] += to_cents(line.amount_excl_vat)
+    amounts = {}
     for rate, base in bases.items():
-        if base + done[rate] > original.get(rate, 0):
+        base_left, vat_left = left.get(rate, (0, 0))
+        if base > base_left:
             raise InvalidAmount(field="amount", places=2)
-    return dict(bases)
+        vat = vat_left if base == base_left else min(vat_cents(base, rate), vat_left)
+        amounts[rate] = (base, vat)
+    return amounts
 
 
 def _create_note(
-    invoice: Invoice, lines: list[CreditLine], bases: dict[Decimal, int], actor: Actor
+    invoice: Invoice, lines: list[CreditLine], amounts: dict[Decimal, tuple[int, int]], actor: Actor
 ) -> Invoice:
-    vats = {rate: vat_cents(base, rate) for rate, base in bases.items()}
-    excl, vat = sum(bases.values()), sum(vats.values())
+    excl = sum(base for base, _ in amounts.values())
+    vat = sum(v for _, v in amounts.values())
     today = timezone.localdate()
     (number,) = allocate_numbers(InvoiceKind.CREDIT_NOTE, today, 1)
     note = Invoice.objects.create(
@@ -103,8 +123,8 @@ def _create_note(
         total_vat=from_cents(vat),
         total_incl_vat=from_cents(excl + vat),
         vat_breakdown=[
-            {"rate": f"{r:.2f}", "base": str(from_cents(b)), "vat": str(from_cents(vats[r]))}
-            for r, b in sorted(bases.items())
+            {"rate": f"{r:.2f}", "base": str(from_cents(b)), "vat": str(from_cents(v))}
+            for r, (b, v) in sorted(amounts.items())
         ],
         buyer=json.loads(json.dumps(invoice.buyer)),
         credited_invoice=invoice,
@@ -176,8 +196,7 @@ def issue_credit_note(
         wanted = _lines_or_rest(invoice, lines)
         if not wanted:
             raise NothingToCredit(number=invoice.number)
-        bases = _check_within_invoice(invoice, wanted)
-        note = _create_note(invoice, wanted, bases, actor)
+        note = _create_note(invoice, wanted, _credit_amounts(invoice, wanted), actor)
         refund = _post_note(invoice, note, actor, reason)
         invoice.credited += note.total_incl_vat
         invoice.paid -= refund
@@ -186,6 +205,9 @@ def issue_credit_note(
         elif invoice.paid + invoice.credited == invoice.total_incl_vat:
             invoice.status = InvoiceStatus.PAID
         invoice.save(update_fields=["credited", "paid", "status"])
+        if refund:
+            # Money given back arrives like a top-up: it pays what is still due, oldest first.
+            settle_open_invoices(invoice.customer, trigger=f"credit_note:{note.pk}", actor=actor)
         audit.record(
             "encaisse.invoice.credited",
             actor=actor,
