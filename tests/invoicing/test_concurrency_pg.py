@@ -113,9 +113,14 @@ def _assert_numbers_gapless_and_chronological() -> list[str]:
 
     from encaisse.invoicing.models import Invoice
 
-    numbers = list(Invoice.objects.order_by("pk").values_list("number", flat=True))
     year = timezone.localdate().year
-    assert numbers == [f"FA{year}-{n:06d}" for n in range(1, len(numbers) + 1)], numbers
+    numbers = []
+    for kind, prefix in (("invoice", "FA"), ("credit_note", "AV")):
+        series = list(
+            Invoice.objects.filter(kind=kind).order_by("pk").values_list("number", flat=True)
+        )
+        assert series == [f"{prefix}{year}-{n:06d}" for n in range(1, len(series) + 1)], series
+        numbers += series
     return numbers
 
 
@@ -309,3 +314,111 @@ def test_one_bank_line_claimed_for_twenty_customers_at_once_credits_one(make_cus
     assert all(isinstance(error, IdempotencyConflict) for error in errors), errors
     assert LedgerTransaction.objects.filter(kind="top_up").count() == 1
     assert sum(customer_balance(c).prepaid for c in customers) == Decimal("10.00")
+
+
+def test_credit_notes_reversals_top_ups_and_a_billing_run_at_once_keep_every_invariant(
+    make_customer, charge, top_up, bill, actor, assert_ledger_ok
+):
+    """Every money path at once on the same customers: no deadlock, no error, books that add up.
+
+    November is billed first; then, while two workers bill December, other threads credit
+    November invoices, charge back November top-ups and record new top-ups. Afterwards: the
+    ledger is conserved, every invoice's ``paid`` is what the ledger settled minus what its credit
+    notes gave back, ``credited`` is the sum of its credit notes, invoice and credit-note numbers
+    are gapless, and nobody holds available money while an invoice is left due.
+    """
+    from encaisse.invoicing import billing
+    from encaisse.invoicing.credit_notes import issue_credit_note
+    from encaisse.invoicing.models import Invoice
+    from encaisse.payments.services import record_top_up, reverse_top_up
+
+    rng = random.Random(5)
+    customers = [make_customer() for _ in range(36)]
+    first_top_ups = {c.pk: top_up(c, f"{rng.randint(1, 6000) / 100:.2f}") for c in customers}
+    _charge_each(customers, charge, rng, dt.date(2026, 11, 1), vat_rate="20")
+    bill("2026-11")
+    _charge_each(customers, charge, rng, dt.date(2026, 12, 1), vat_rate="5.5")
+    run = billing.start_run("2026-12", actor=actor, chunk_size=3)
+    november = {i.customer_id: i for i in Invoice.objects.filter(period_start__month=11)}
+    credited, reversed_, topped = customers[0::3], customers[1::3], customers[2::2]
+
+    def credit_notes():
+        for customer in credited:
+            issue_credit_note(november[customer.pk], actor=actor, reason="service interrupted")
+
+    def chargebacks():
+        for customer in reversed_:
+            reverse_top_up(first_top_ups[customer.pk], actor=actor, reason="chargeback")
+
+    def top_ups(offset):
+        def job():
+            for i, customer in enumerate(topped[offset::2]):
+                amount = f"{rng.randint(100, 5000) / 100:.2f}"
+                record_top_up(
+                    customer,
+                    amount=amount,
+                    method="card",
+                    reference=f"pi-{offset}-{i}",
+                    actor=actor,
+                )
+
+        return job
+
+    def worker():
+        return billing.process_run(run, actor=actor)
+
+    outcomes = run_concurrently([credit_notes, chargebacks, top_ups(0), top_ups(1), worker, worker])
+
+    assert _errors(outcomes) == []
+    run.refresh_from_db()
+    assert run.status == "completed"
+    assert_ledger_ok()
+    _assert_invoices_agree_with_the_ledger()
+    numbers = _assert_numbers_gapless_and_chronological()
+    assert sum(number.startswith("AV") for number in numbers) == len(credited)
+    _assert_no_money_idle_while_an_invoice_is_due(customers)
+
+
+def _charge_each(customers, charge, rng, month: dt.date, vat_rate: str) -> None:
+    end = (month + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    for customer in customers:
+        price = f"{rng.randint(500, 4000) / 100:.2f}"
+        charge(customer, price, vat_rate=vat_rate, period=(month, end))
+
+
+def _assert_no_money_idle_while_an_invoice_is_due(customers) -> None:
+    from encaisse.invoicing.models import Invoice
+    from encaisse.ledger.selectors import customer_balance
+
+    for customer in customers:
+        balance = customer_balance(customer)
+        due = sum(i.amount_due for i in Invoice.objects.filter(customer=customer, kind="invoice"))
+        assert not (balance.available > 0 and due > 0), (customer, balance, due)
+
+
+def _assert_invoices_agree_with_the_ledger() -> None:
+    """paid = Σ prepaid settlements - Σ credit-note refunds; credited = Σ its credit notes."""
+    from encaisse.invoicing.models import Invoice
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.invoice_id, SUM(e.amount) FROM ledger_entry e "
+            "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
+            "JOIN ledger_account a ON a.id = e.account_id "
+            "WHERE t.kind = 'invoice_settled' AND a.kind = 'prepaid' GROUP BY t.invoice_id"
+        )
+        settled = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT n.credited_invoice_id, SUM(e.amount) FROM ledger_entry e "
+            "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
+            "JOIN ledger_account a ON a.id = e.account_id "
+            "JOIN invoicing_invoice n ON n.id = t.invoice_id "
+            "WHERE t.kind = 'credit_note' AND a.kind = 'prepaid' GROUP BY n.credited_invoice_id"
+        )
+        refunded = dict(cursor.fetchall())
+    for invoice in Invoice.objects.filter(kind="invoice"):
+        paid, credited = to_cents(invoice.paid), to_cents(invoice.credited)
+        notes = sum(to_cents(n.total_incl_vat) for n in invoice.credit_notes.all())
+        assert paid == settled.get(invoice.pk, 0) + refunded.get(invoice.pk, 0), invoice.number
+        assert credited == notes, invoice.number
+        assert paid >= 0 and paid + credited <= to_cents(invoice.total_incl_vat), invoice.number
