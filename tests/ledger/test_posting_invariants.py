@@ -13,7 +13,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from encaisse.invoicing.models import Invoice, InvoiceStatus
@@ -205,14 +204,6 @@ def test_the_billing_run_uses_the_overdraft_down_to_its_limit_and_no_further(
     assert check_ledger().ok
 
 
-@pytest.mark.xfail(
-    condition=settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    strict=True,
-    reason="bug (PostgreSQL): the settlement key 'invoice:<id>:settled:topup:<method>:<reference>' "
-    "exceeds the 200 characters of idempotency_key for a long reference, so the whole top-up "
-    "fails with DataError (invoicing/settlement.py settle_open_invoices, payments/services.py "
-    "record_top_up)",
-)
 def test_a_long_payment_reference_behaves_the_same_on_both_engines(
     make_customer, charge, bill, actor
 ):

@@ -42,28 +42,65 @@ def record_invoice_payment(invoice: Invoice, amount: Decimal) -> None:
     invoice.save(update_fields=["paid", "status"])
 
 
+def _debt(receivable: Account, invoices: list[Invoice]) -> Decimal:
+    """What is due outside any invoice: a reversal the balance could not cover (decisions §2)."""
+    return max(Decimal(0), receivable.balance - sum((i.amount_due for i in invoices), Decimal(0)))
+
+
+def _settle(
+    customer: Customer, *, key: str, amount: Decimal, actor: Actor, invoice: Invoice | None
+) -> bool:
+    prepaid = customer_account(customer, AccountKind.PREPAID)
+    receivable = customer_account(customer, AccountKind.RECEIVABLE)
+    what = f"Invoice {invoice.number}" if invoice is not None else "Amount due"
+    _, created = post(
+        key=key,
+        kind=TransactionKind.INVOICE_SETTLED,
+        description=f"{what} paid from balance",
+        legs=[Leg(prepaid, amount), Leg(receivable, -amount)],
+        actor=actor,
+        customer=customer,
+        invoice_id=invoice.pk if invoice is not None else None,
+    )
+    if created and invoice is not None:
+        record_invoice_payment(invoice, amount)
+    return created
+
+
 def settle_open_invoices(customer: Customer, *, trigger: str, actor: Actor) -> Decimal:
-    """Use the prepaid balance on the customer's open invoices, oldest first; return the total used."""
+    """Use the prepaid balance on what the customer owes, oldest first; return the total used.
+
+    A debt left by a reversal comes first (it is the oldest: the money it stands for was spent
+    on earlier invoices), then open invoices by issue date. ``trigger`` names the event that made
+    money available (``topup:<transaction id>``, ``credit_note:<id>``…): keys derive from it, so a
+    replayed event settles nothing twice.
+    """
     with transaction.atomic():
         prepaid = customer_account(customer, AccountKind.PREPAID)
         receivable = customer_account(customer, AccountKind.RECEIVABLE)
         locked = lock_accounts(sorted([prepaid.pk, receivable.pk]))
         available = available_balance(locked[prepaid.pk])
+        invoices = list(open_invoices(customer))
         used = Decimal(0)
-        for invoice in open_invoices(customer):
+        debt = min(_debt(locked[receivable.pk], invoices), available)
+        if debt > 0 and _settle(
+            customer,
+            key=f"debt:{customer.pk}:settled:{trigger}",
+            amount=debt,
+            actor=actor,
+            invoice=None,
+        ):
+            used += debt
+        for invoice in invoices:
             amount = min(invoice.amount_due, available - used)
             if amount <= 0:
                 break
-            _, created = post(
+            if _settle(
+                customer,
                 key=f"invoice:{invoice.pk}:settled:{trigger}",
-                kind=TransactionKind.INVOICE_SETTLED,
-                description=f"Invoice {invoice.number} paid from balance",
-                legs=[Leg(prepaid, amount), Leg(receivable, -amount)],
+                amount=amount,
                 actor=actor,
-                customer=customer,
-                invoice_id=invoice.pk,
-            )
-            if created:
-                record_invoice_payment(invoice, amount)
+                invoice=invoice,
+            ):
                 used += amount
     return used

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import Actor
@@ -53,8 +54,13 @@ class PrepaidBalance(CollectionMethod):
 
     def collect(self, invoice: Invoice, *, actor: Actor) -> Payment | None:
         from encaisse.invoicing.settlement import settle_open_invoices
+        from encaisse.ledger.models import Entry
 
-        settle_open_invoices(invoice.customer, trigger=f"collection:{invoice.pk}", actor=actor)
+        # The balance as it stands names this settlement: same balance, same key (idempotent).
+        last = Entry.objects.filter(
+            account__customer=invoice.customer, account__kind="prepaid"
+        ).aggregate(last=Max("id"))["last"]
+        settle_open_invoices(invoice.customer, trigger=f"balance:{last or 0}", actor=actor)
         return None
 
 

@@ -30,6 +30,8 @@ from .models import Payment, PaymentMethod, PaymentStatus
 
 CHEQUE_WORDS = frozenset({"cheque", "check", "chèque", "cheques", "chèques", "checks"})
 MAX_TOP_UP = Decimal("1000000")
+#: Bank entry references (AcctSvcrRef) and PSP ids are far shorter; keys stay within 200 chars.
+MAX_REFERENCE = 140
 
 
 def clean_method(value: str) -> PaymentMethod:
@@ -77,6 +79,10 @@ def record_top_up(
         raise ValidationError(
             _("A payment needs the reference of its source (bank entry, PSP id).")
         )
+    if len(reference.strip()) > MAX_REFERENCE:
+        raise ValidationError(
+            _("A payment reference has at most %(max)s characters."), max=MAX_REFERENCE
+        )
     key = f"topup:{pay_method.value}:{reference.strip()}"
     with transaction.atomic():
         prepaid = customer_account(customer, AccountKind.PREPAID)
@@ -94,7 +100,7 @@ def record_top_up(
             customer=customer,
         )
         if created:
-            settle_open_invoices(customer, trigger=key, actor=actor)
+            settle_open_invoices(customer, trigger=f"topup:{txn.pk}", actor=actor)
     return txn, created
 
 
