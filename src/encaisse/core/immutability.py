@@ -41,6 +41,9 @@ def forbid_changes(
 ) -> None:
     """Install triggers on ``table``.
 
+    On SQLite a migration that rebuilds the table (most ``AlterField``) drops its triggers: such a
+    migration must call this again. The immutability tests run on a freshly migrated database.
+
     Without ``frozen_columns`` every UPDATE is refused; with them, only an UPDATE that changes one
     of those columns is. ``only_when`` (an SQL condition on ``OLD``) narrows both rules, for
     instance to charges already on an invoice.

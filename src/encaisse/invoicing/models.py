@@ -178,11 +178,13 @@ class Invoice(models.Model):
 
     number = models.CharField(_("number"), max_length=35, unique=True)
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices)
+    # Indexed by the composite "invoice_open" index (customer first).
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="invoices",
+        db_index=False,
     )
     issue_date = models.DateField(_("issue date"))
     due_date = models.DateField(_("due date"))
@@ -204,8 +206,14 @@ class Invoice(models.Model):
         blank=True,
         related_name="credit_notes",
     )
+    # Indexed by the unique (billing_run, customer) constraint.
     billing_run = models.ForeignKey(
-        BillingRun, on_delete=models.PROTECT, null=True, blank=True, related_name="invoices"
+        BillingRun,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invoices",
+        db_index=False,
     )
     # Settlement state: the only columns that change after issuance.
     paid = CentsField(_("paid"), default=0)

@@ -100,7 +100,8 @@ class LedgerTransaction(ActorFields, AppendOnlyModel):
     kind = models.CharField(_("kind"), max_length=20, choices=TransactionKind.choices)
     description = models.CharField(_("description"), max_length=200)
     reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("at"), db_index=True)
+    created_at = models.DateTimeField(_("at"))
+    # Indexed by the composite (customer, id) index below; one index less on the bulk path.
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
@@ -108,6 +109,7 @@ class LedgerTransaction(ActorFields, AppendOnlyModel):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     invoice = models.ForeignKey(
         "invoicing.Invoice",

@@ -166,6 +166,7 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="invoices",
                         to="invoicing.billingrun",
+                        db_index=False,
                     ),
                 ),
                 (
@@ -186,6 +187,7 @@ class Migration(migrations.Migration):
                         related_name="invoices",
                         to="customers.customer",
                         verbose_name="customer",
+                        db_index=False,
                     ),
                 ),
             ],

@@ -113,7 +113,7 @@ class Migration(migrations.Migration):
                 ),
                 ("description", models.CharField(max_length=200, verbose_name="description")),
                 ("reason", models.TextField(blank=True, verbose_name="reason")),
-                ("created_at", models.DateTimeField(db_index=True, verbose_name="at")),
+                ("created_at", models.DateTimeField(verbose_name="at")),
                 (
                     "customer",
                     models.ForeignKey(
@@ -123,6 +123,7 @@ class Migration(migrations.Migration):
                         related_name="+",
                         to="customers.customer",
                         verbose_name="customer",
+                        db_index=False,
                     ),
                 ),
                 (
