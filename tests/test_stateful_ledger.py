@@ -33,7 +33,7 @@ The savepoint is marked ``_from_testcase`` like Django's TestCase atomics: the s
 ``transaction.atomic(durable=True)`` at their entry points, which Django allows only directly
 inside a test-case atomic.
 
-Bounded for CI (80 examples × 35 steps by default); ``ENCAISSE_HYPOTHESIS_EXAMPLES`` and
+Bounded for CI (60 examples × 30 steps by default); ``ENCAISSE_HYPOTHESIS_EXAMPLES`` and
 ``ENCAISSE_HYPOTHESIS_STEPS`` raise it (nightly: 5,000 examples).
 """
 
@@ -68,8 +68,8 @@ from encaisse.core.money import line_cents, to_cents, vat_cents
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
-EXAMPLES = int(os.environ.get("ENCAISSE_HYPOTHESIS_EXAMPLES") or 80)
-STEPS = int(os.environ.get("ENCAISSE_HYPOTHESIS_STEPS") or 35)
+EXAMPLES = int(os.environ.get("ENCAISSE_HYPOTHESIS_EXAMPLES") or 60)
+STEPS = int(os.environ.get("ENCAISSE_HYPOTHESIS_STEPS") or 30)
 
 ACTOR = Actor.system("stateful-test")
 FIRST_MONTH = (2026, 1)
