@@ -422,3 +422,90 @@ def _assert_invoices_agree_with_the_ledger() -> None:
         assert paid == settled.get(invoice.pk, 0) + refunded.get(invoice.pk, 0), invoice.number
         assert credited == notes, invoice.number
         assert paid >= 0 and paid + credited <= to_cents(invoice.total_incl_vat), invoice.number
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: start_run() does not recover when another process creates the period's run "
+    "between its SELECT and its INSERT: IntegrityError on billing_run_one_running_per_period "
+    "instead of joining the run (invoicing/billing.py, start_run)",
+)
+def test_a_second_worker_starting_the_same_period_at_once_joins_the_run(
+    make_customer, charge, actor
+):
+    """Several processes may work on one run (billing.py): a racing start must resume, not crash.
+
+    Worker A inserts the period's run (as start_run does) and keeps its transaction open until
+    worker B, which did not see that run yet, is blocked inserting its own; then A commits. B must
+    end up working on A's run (money is safe either way: one running run per period at most).
+    """
+    import time
+
+    from encaisse.invoicing import billing
+    from encaisse.invoicing.models import BillingRun
+
+    for _ in range(4):
+        charge(make_customer())
+    inserted, release = threading.Event(), threading.Event()
+
+    def first():
+        from django.db import transaction
+
+        with transaction.atomic():  # what start_run() writes, held open until B is waiting
+            run = BillingRun.objects.create(
+                period_start=dt.date(2026, 11, 1),
+                period_end=NOVEMBER_END,
+                issue_date=dt.date(2026, 12, 1),
+                **actor.fields(),
+            )
+            inserted.set()
+            release.wait(JOIN_TIMEOUT)
+        return run.pk
+
+    def second():
+        if not inserted.wait(JOIN_TIMEOUT):
+            raise TimeoutError("worker A never inserted its run")
+        return billing.start_run("2026-11", actor=actor, chunk_size=2).pk
+
+    def referee():
+        if not inserted.wait(JOIN_TIMEOUT):
+            release.set()
+            return
+        deadline = time.monotonic() + JOIN_TIMEOUT
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:  # until B waits on A's uncommitted row
+                cursor.execute(
+                    "SELECT COUNT(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                time.sleep(0.02)
+        release.set()
+
+    outcomes = run_concurrently_unsynchronised([first, second, referee])
+
+    assert _errors(outcomes) == []
+    assert outcomes[0][0] == outcomes[1][0]
+    assert BillingRun.objects.count() == 1
+
+
+def run_concurrently_unsynchronised(jobs):
+    """Like run_concurrently, for jobs that order themselves with events (no barrier)."""
+    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
+
+    def work(index: int, job) -> None:
+        try:
+            outcomes[index] = (job(), None)
+        except BaseException as exc:
+            outcomes[index] = (None, exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a worker is stuck"
+    return outcomes
