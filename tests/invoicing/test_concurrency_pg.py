@@ -424,12 +424,6 @@ def _assert_invoices_agree_with_the_ledger() -> None:
         assert paid >= 0 and paid + credited <= to_cents(invoice.total_incl_vat), invoice.number
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: start_run() does not recover when another process creates the period's run "
-    "between its SELECT and its INSERT: IntegrityError on billing_run_one_running_per_period "
-    "instead of joining the run (invoicing/billing.py, start_run)",
-)
 def test_a_second_worker_starting_the_same_period_at_once_joins_the_run(
     make_customer, charge, actor
 ):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -78,20 +78,26 @@ def start_run(
     """
     period_start, period_end = parse_period(period)
     generate_charges(period_end=period_end, actor=actor)
-    with transaction.atomic(durable=True):
-        run = BillingRun.objects.filter(period_start=period_start, status="running").first()
-        if run is not None:
-            return run
-        run = BillingRun.objects.create(
-            period_start=period_start,
-            period_end=period_end,
-            issue_date=issue_date or timezone.localdate(),
-            **actor.fields(),
-        )
-        count = _plan_chunks(run, chunk_size or settings.ENCAISSE_BILLING_CHUNK_SIZE)
-        audit.record(
-            "encaisse.billing_run.started", actor=actor, obj=run, chunks=count, period=period
-        )
+    running = BillingRun.objects.filter(period_start=period_start, status="running")
+    try:
+        with transaction.atomic(durable=True):
+            run = running.first()
+            if run is not None:
+                return run
+            run = BillingRun.objects.create(
+                period_start=period_start,
+                period_end=period_end,
+                issue_date=issue_date or timezone.localdate(),
+                **actor.fields(),
+            )
+            count = _plan_chunks(run, chunk_size or settings.ENCAISSE_BILLING_CHUNK_SIZE)
+            audit.record(
+                "encaisse.billing_run.started", actor=actor, obj=run, chunks=count, period=period
+            )
+    except IntegrityError:
+        # Another process started this period's run between our look-up and our insert
+        # (unique constraint billing_run_one_running_per_period): join that run.
+        return running.get()
     return run
 
 
