@@ -145,6 +145,36 @@ def fsync_latency_ms(directory: Path, rounds: int = 200) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.9)]
 
 
+def code_under_test() -> str:
+    """Where ``encaisse`` was imported from, and the commit and state of that tree's ``src``.
+
+    The repository is shared: record what was measured (a snapshot made with ``git archive`` into a
+    directory named after the commit is the safe way to measure while others edit the tree).
+    """
+    import subprocess
+
+    import encaisse
+
+    package = Path(encaisse.__file__).resolve().parent
+    root = package.parent.parent
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
+            )
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return f"{package} (not a git checkout)"
+    dirty = git("status", "--porcelain", "--", "src/encaisse")
+    state = f"{len(dirty.splitlines())} changed files in src" if dirty else "src clean"
+    return f"{package} at {commit} ({state})"
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
@@ -752,6 +782,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"cpus={os.cpu_count()} debug={int(args.debug)}"
     )
     print(f"  database: {os.environ['DATABASE_URL']}")
+    print(f"  code: {code_under_test()}")
     print(f"  fsync 4 KiB append: median {fsync_median:.3f} ms, p90 {fsync_p90:.3f} ms")
     print(f"  load average at start: {load_average()}", flush=True)
 
