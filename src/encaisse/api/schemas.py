@@ -117,6 +117,9 @@ class CustomerIn(RequestSchema):
     country: str = Field("FR", max_length=2, description="ISO 3166 alpha-2 code")
     vat_number: str = Field("", max_length=30, examples=["FR44732829320"])
     siret: str = Field("", max_length=30, examples=["73282932000074"])
+    service_code: str = Field(
+        "", max_length=100, description="Chorus Pro service code (public bodies only)"
+    )
     language: Language = Language.FR
     external_id: str = Field("", max_length=100, description="The customer's id on the platform")
     overdraft: OverdraftIn | None = Field(None, description="Overdraft granted (default: settings)")
@@ -139,6 +142,7 @@ class CustomerOut(Schema):
     country: str
     vat_number: str
     siret: str
+    service_code: str
     language: str
     external_id: str
     created_at: dt.datetime

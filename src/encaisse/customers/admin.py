@@ -94,7 +94,7 @@ IDENTITY_FIELDSETS: tuple[Any, ...] = (
         _("Address"),
         {"fields": ("address_line1", "address_line2", "postal_code", "city", "country")},
     ),
-    (_("Legal identity"), {"fields": ("siret", "vat_number", "external_id")}),
+    (_("Legal identity"), {"fields": ("siret", "service_code", "vat_number", "external_id")}),
 )
 
 

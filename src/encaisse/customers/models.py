@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,6 +40,13 @@ class Customer(models.Model):
     country = models.CharField(_("country"), max_length=2, default="FR")
     vat_number = models.CharField(_("VAT number"), max_length=20, blank=True)
     siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    # Chorus Pro "code service" of the public body (BT-10 buyer reference), ≤ 100 characters.
+    service_code = models.CharField(
+        _("Chorus Pro service code"),
+        max_length=100,
+        blank=True,
+        help_text=_("Only if your administration uses one."),
+    )
     external_id = models.CharField(
         _("external id"), max_length=100, blank=True, help_text=_("Id in the hosting platform.")
     )
@@ -62,3 +70,30 @@ class Customer(models.Model):
     @property
     def siren(self) -> str:
         return self.siret[:9]
+
+
+class CustomerLogin(models.Model):
+    """A person who may sign in to the customer panel of one customer account.
+
+    Panel logins are ordinary Django users (password hashing, reset tokens, sessions) that are
+    never staff; this link is what every panel view resolves to find *its* customer, and the only
+    way a request reaches a customer's objects (ownership is checked by construction).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="customer_login",
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="logins"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("panel login")
+        verbose_name_plural = _("panel logins")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.customer.number}"

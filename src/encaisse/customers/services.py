@@ -36,6 +36,7 @@ class CustomerData:
     address_line2: str = ""
     vat_number: str = ""
     siret: str = ""
+    service_code: str = ""
     language: str = Language.FR
     external_id: str = ""
 
@@ -66,6 +67,10 @@ def clean_customer_data(data: CustomerData) -> dict[str, str]:
         values["siret"] = validators.clean_siret(values["siret"])
     elif values["kind"] == CustomerKind.PUBLIC_BODY:
         raise ValidationError(_("A public body needs its SIRET (for Chorus Pro)."))
+    if values["service_code"]:
+        if values["kind"] != CustomerKind.PUBLIC_BODY:
+            raise ValidationError(_("A Chorus Pro service code only applies to public bodies."))
+        values["service_code"] = validators.clean_service_code(values["service_code"])
     return values
 
 

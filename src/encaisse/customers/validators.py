@@ -68,3 +68,24 @@ def clean_postal_code(value: str, country: str) -> str:
             country=country,
         )
     return code
+
+
+_SERVICE_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._/-]{0,99}$")
+
+
+def clean_service_code(value: str) -> str:
+    """A Chorus Pro service code ("code service", BT-10): up to 100 letters, digits, ``._/-``.
+
+    The code is the administration's own; whether it exists is checked against Chorus Pro's
+    service list by the Chorus Pro integration, not here.
+    """
+    code = (value or "").strip()
+    if not _SERVICE_CODE.match(code):
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a valid service code (up to 100 letters, digits, spaces "
+                "and . _ / -)."
+            ),
+            value=value,
+        )
+    return code
