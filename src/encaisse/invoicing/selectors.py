@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.exceptions import NotFound
+from encaisse.core.fields import CentsField
 from encaisse.customers.models import Customer
 
-from .models import Charge, Invoice
+from .models import BillingRun, Charge, Invoice, InvoiceKind, InvoiceStatus
 
 
 def list_invoices(
@@ -35,3 +40,44 @@ def get_invoice(number: str) -> Invoice:
         )
     except Invoice.DoesNotExist as exc:
         raise NotFound(_("No invoice %(number)s."), number=number) from exc
+
+
+@dataclass(frozen=True)
+class OpenInvoiceTotals:
+    """Invoices left (partly) unpaid: those still within their terms and those past due."""
+
+    due_count: int
+    due_amount: Decimal
+    overdue_count: int
+    overdue_amount: Decimal
+
+    @property
+    def count(self) -> int:
+        return self.due_count + self.overdue_count
+
+    @property
+    def amount(self) -> Decimal:
+        return self.due_amount + self.overdue_amount
+
+
+def open_invoice_totals(*, today: dt.date) -> OpenInvoiceTotals:
+    """One aggregate query; an invoice is overdue the day after its due date."""
+    amount_due = ExpressionWrapper(
+        F("total_incl_vat") - F("paid") - F("credited"), output_field=CentsField()
+    )
+    late, in_terms = Q(due_date__lt=today), Q(due_date__gte=today)
+    totals = Invoice.objects.filter(kind=InvoiceKind.INVOICE, status=InvoiceStatus.OPEN).aggregate(
+        due_count=Count("id", filter=in_terms),
+        due_amount=Sum(amount_due, filter=in_terms, default=0),
+        overdue_count=Count("id", filter=late),
+        overdue_amount=Sum(amount_due, filter=late, default=0),
+    )
+    return OpenInvoiceTotals(**totals)
+
+
+def recent_billing_runs(*, limit: int = 5) -> list[BillingRun]:
+    """The latest runs, newest first, each with ``invoice_count`` and ``invoiced`` (incl. VAT)."""
+    runs = BillingRun.objects.annotate(
+        invoice_count=Count("invoices"), invoiced=Sum("invoices__total_incl_vat", default=0)
+    )
+    return list(runs.order_by("-id")[:limit])

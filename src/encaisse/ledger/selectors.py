@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
+from encaisse.core.fields import CentsField
 from encaisse.core.sql import table
 from encaisse.customers.models import Customer
 
@@ -87,3 +88,58 @@ def check_ledger() -> LedgerReport:
     report.transactions = LedgerTransaction.objects.count()
     report.entries = Entry.objects.count()
     return report
+
+
+@dataclass(frozen=True)
+class CustomerAccountTotals:
+    """The customers' accounts summed, in their natural orientation (as ``Account.balance``)."""
+
+    prepaid_held: Decimal  # positive prepaid balances: money held for customers
+    customers_in_credit: int
+    overdraft_used: Decimal  # negative prepaid balances, as a positive amount owed
+    receivable: Decimal  # amounts due: invoices left unpaid and reversal debts
+
+    @property
+    def owed(self) -> Decimal:
+        """Everything customers owe: what is due plus the overdraft they have used."""
+        return self.receivable + self.overdraft_used
+
+
+def customer_account_totals() -> CustomerAccountTotals:
+    """One aggregate query over the cached balances (exact: they equal the entries, I2)."""
+    prepaid, receivable = Q(kind=AccountKind.PREPAID), Q(kind=AccountKind.RECEIVABLE)
+    in_credit = prepaid & Q(balance__gt=0)
+    totals = Account.objects.filter(customer__isnull=False).aggregate(
+        prepaid_held=Sum("balance", filter=in_credit, default=0),
+        customers_in_credit=Count("id", filter=in_credit),
+        overdraft=Sum("balance", filter=prepaid & Q(balance__lt=0), default=0),
+        receivable=Sum("balance", filter=receivable, default=0),
+    )
+    return CustomerAccountTotals(
+        prepaid_held=totals["prepaid_held"],
+        customers_in_credit=totals["customers_in_credit"],
+        overdraft_used=-totals["overdraft"],
+        receivable=totals["receivable"],
+    )
+
+
+def customer_transactions(customer: Customer) -> QuerySet[LedgerTransaction]:
+    """The customer's journal transactions, newest first, each with what it changed.
+
+    ``prepaid_change`` (positive: credited to the prepaid balance) and ``due_change`` (positive:
+    more is due) are summed from the entries in the same query, in the accounts' orientation.
+    """
+    on_customer = Q(entries__account__customer=customer)
+    prepaid = on_customer & Q(entries__account__kind=AccountKind.PREPAID)
+    receivable = on_customer & Q(entries__account__kind=AccountKind.RECEIVABLE)
+    return (
+        LedgerTransaction.objects.filter(customer=customer)
+        .select_related("invoice")
+        .annotate(
+            prepaid_change=Sum(
+                F("entries__amount") * -1, filter=prepaid, default=0, output_field=CentsField()
+            ),
+            due_change=Sum("entries__amount", filter=receivable, default=0),
+        )
+        .order_by("-id")
+    )
