@@ -109,3 +109,63 @@ def assert_ledger_ok(db) -> Callable[[], None]:
         assert report.ok, report
 
     return check
+
+
+# --- Staff second factor (TOTP) -----------------------------------------------------------------
+# The back-office asks staff for the code of their authenticator app (ENCAISSE_STAFF_2FA, on by
+# default, so the tests run as production does). A test that signs in as staff either opens a
+# verified session directly (``staff_login``, ``admin_client``) or types the code in the login form,
+# as a browser test does: ``device = totp_device(user)`` then the field ``otp_token`` (id
+# ``id_otp_token``) gets ``totp_code(device)``. A code is accepted once per 30-second step and
+# device: a second form login in the same step needs ``totp_code(device, steps_ahead=1)``.
+
+
+@pytest.fixture
+def totp_device(db) -> Callable[..., Any]:
+    """``totp_device(user)``: enrol the staff user's authenticator app (a confirmed device)."""
+    from encaisse.core.actors import Actor
+    from encaisse.web.second_factor import enroll_totp_device
+
+    def enroll(user):
+        return enroll_totp_device(user, actor=Actor.system("tests"), replace=True)
+
+    return enroll
+
+
+@pytest.fixture
+def totp_code() -> Callable[..., str]:
+    """``totp_code(device)``: the code its app shows now (``steps_ahead=1``: the next one)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    def code(device, *, steps_ahead: int = 0) -> str:
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time() + steps_ahead * device.step
+        return f"{totp.token():0{device.digits}d}"
+
+    return code
+
+
+@pytest.fixture
+def staff_login(totp_device) -> Callable[..., Any]:
+    """``staff_login(client, user)``: a session signed in with password and second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    def login(client, user):
+        device = totp_device(user)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login
+
+
+@pytest.fixture
+def admin_client(db, admin_user, staff_login):
+    """pytest-django's ``admin_client``, verified by a second factor as the back-office requires."""
+    from django.test import Client
+
+    return staff_login(Client(), admin_user)

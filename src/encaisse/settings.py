@@ -54,7 +54,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,local
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with its default site replaced by the staff site (second factor, dashboard).
+    "encaisse.web.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "ninja",  # API docs page with local Swagger assets
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "encaisse.core",
     "encaisse.customers",
     "encaisse.ledger",
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -195,6 +199,23 @@ if PRODUCTION:
     SECURE_REFERRER_POLICY = "same-origin"
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must be set when ENCAISSE_ENV=production.")
+
+# --- Staff second factor (TOTP codes, django-otp) --------------------------------------------------
+# The back-office moves money, so a stolen staff password alone must not open it. ENCAISSE_STAFF_2FA
+# is on unless set to 0/false/no/off; production refuses to turn it off. Unknown values are refused
+# rather than guessed, since a typo must not silently disable the second factor.
+_STAFF_2FA_VALUES = {"1": True, "true": True, "yes": True, "on": True}
+_STAFF_2FA_VALUES |= {"0": False, "false": False, "no": False, "off": False}
+_staff_2fa = (env("ENCAISSE_STAFF_2FA", "1") or "1").strip().lower()
+if _staff_2fa not in _STAFF_2FA_VALUES:
+    raise ImproperlyConfigured("ENCAISSE_STAFF_2FA must be 1 (on) or 0 (off).")
+ENCAISSE_STAFF_2FA = _STAFF_2FA_VALUES[_staff_2fa]
+if PRODUCTION and not ENCAISSE_STAFF_2FA:
+    raise ImproperlyConfigured(
+        "ENCAISSE_STAFF_2FA cannot be turned off when ENCAISSE_ENV=production."
+    )
+OTP_TOTP_ISSUER = "Encaisse"  # the name authenticator apps show next to the code
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # staff never see each other's TOTP secrets in the admin
 
 # --- Encaisse: the provider's business settings --------------------------------------------------
 ENCAISSE_CURRENCY = "EUR"

@@ -122,10 +122,12 @@ def test_the_same_reference_is_credited_once(admin_client, books):
     assert _snapshot(books.customer) == before
 
 
-def test_staff_without_the_right_cannot_record_payments(client, django_user_model, books):
+def test_staff_without_the_right_cannot_record_payments(
+    client, django_user_model, books, staff_login
+):
     viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_customer"))
-    client.force_login(viewer)
+    staff_login(client, viewer)
 
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
     assert client.post(_record_url(books.customer), _payment()).status_code == 403

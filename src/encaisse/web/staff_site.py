@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The back-office site: Django's admin with a second factor and a dashboard of totals.
+
+``StaffAdminSite`` is ``admin.site`` (see ``StaffAdminConfig`` in ``web.apps``). While
+``settings.ENCAISSE_STAFF_2FA`` is on, its login form asks for the 6-digit code of the staff
+user's authenticator app and :meth:`StaffAdminSite.has_permission` also requires the session to
+have been verified by a device (django-otp's middleware sets ``request.user.is_verified``), so a
+session opened with a password alone, from any other login page, does not open the back-office.
+When the setting is off the site is Django's plain admin and the form has no code field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .second_factor import SecondFactorError, second_factor_required, verify_totp_code
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """User name, password and, with the second factor on, the current code of the app."""
+
+    otp_token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=12,
+        help_text=_("6 digits, renewed every 30 seconds."),
+        error_messages={"required": _("Enter the 6-digit code from your authenticator app.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "size": 8}
+        ),
+    )
+
+    def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(request, *args, **kwargs)
+        self.asks_code = second_factor_required()
+        if not self.asks_code:
+            del self.fields["otp_token"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # the password first: no device is probed for a stranger
+        user = self.get_user()
+        code = cleaned.get("otp_token")
+        if self.asks_code and user is not None and code:
+            try:
+                # django-otp's login hook (user_logged_in) stores this device in the session.
+                user.otp_device = verify_totp_code(user, code)  # type: ignore[attr-defined]
+            except SecondFactorError as exc:
+                raise forms.ValidationError(str(exc), code=exc.code) from exc
+        return cleaned
+
+
+class StaffAdminSite(admin.AdminSite):
+    login_form = StaffLoginForm
+    login_template = "admin/encaisse/login.html"
+    index_template = "admin/encaisse/index.html"
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        if not super().has_permission(request):
+            return False
+        if not second_factor_required():
+            return True
+        is_verified = getattr(request.user, "is_verified", None)  # set by OTPMiddleware
+        return bool(is_verified is not None and is_verified())
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        return {**super().each_context(request), "second_factor_required": second_factor_required()}
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        """The app list, with the dashboard of totals above it (three aggregate queries)."""
+        from encaisse.invoicing.selectors import open_invoice_totals, recent_billing_runs
+        from encaisse.ledger.selectors import customer_account_totals
+
+        accounts = customer_account_totals()
+        invoices = open_invoice_totals(today=timezone.localdate())
+        dashboard = {
+            "accounts": accounts,
+            "open_invoices": invoices,
+            # What customers owe beyond their open invoices: reversal debts (chargebacks…).
+            "other_debts": accounts.receivable - invoices.amount,
+            "billing_runs": recent_billing_runs(limit=5),
+        }
+        return super().index(request, {**dashboard, **(extra_context or {})})
