@@ -34,6 +34,8 @@ from .models import Customer
 from .services import CustomerData, clean_customer_data, create_customer, update_customer
 
 IDENTITY_FIELDS = tuple(f.name for f in fields(CustomerData))
+#: Latest ledger transactions and invoices shown on a customer's page (the rest: "see all").
+RECENT_ROWS = 15
 
 
 def _balance(kind: AccountKind) -> Subquery:
@@ -118,6 +120,25 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         return with_balances(super().get_queryset(request))
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Customer | None = None,
+    ) -> Any:
+        """Show the customer's latest ledger transactions and invoices under the form."""
+        if obj is not None and obj.pk:
+            from encaisse.invoicing.selectors import list_invoices
+            from encaisse.ledger.selectors import customer_transactions
+
+            context["recent_transactions"] = list(customer_transactions(obj)[:RECENT_ROWS])
+            context["recent_invoices"] = list(list_invoices(customer=obj)[:RECENT_ROWS])
+            context["history_query"] = urlencode({"customer__id__exact": obj.pk})
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.add_fieldsets if obj is None else self.fieldsets
