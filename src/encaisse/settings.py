@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "encaisse.web.panel.context.panel",
             ],
         },
     },
@@ -151,7 +153,26 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("ENCAISSE_MEDIA_ROOT", str(DATA_DIR / "media")) or "media")
-LOGIN_URL = "/admin/login/"
+# Customers sign in to the panel; staff sign in to the back-office at /admin/ (its own login).
+LOGIN_URL = "panel:login"
+LOGIN_REDIRECT_URL = "panel:dashboard"
+PASSWORD_RESET_TIMEOUT = 2 * 3600  # a reset link is valid for two hours
+# Static assets are served by the app itself (WhiteNoise): no CDN, no external request from pages.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even if empty
+# Panel login throttling (counted in the database, so shared by every web process).
+ENCAISSE_LOGIN_MAX_FAILURES = int(env("ENCAISSE_LOGIN_MAX_FAILURES", "5") or 5)
+ENCAISSE_LOGIN_MAX_FAILURES_PER_IP = int(env("ENCAISSE_LOGIN_MAX_FAILURES_PER_IP", "30") or 30)
+ENCAISSE_LOGIN_LOCKOUT_MINUTES = int(env("ENCAISSE_LOGIN_LOCKOUT_MINUTES", "15") or 15)
 
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"
 _MAIL_BACKEND = env(
@@ -223,6 +244,8 @@ ENCAISSE_CURRENCY = "EUR"
 ENCAISSE_VAT_RATES = [Decimal(r) for r in env_list("ENCAISSE_VAT_RATES", "20,10,5.5,2.1,0")]
 # Overdraft (in currency units) granted by default to new customers; 0 = debit only what is there.
 ENCAISSE_DEFAULT_OVERDRAFT = Decimal(env("ENCAISSE_DEFAULT_OVERDRAFT", "0") or "0")
+# The panel warns when the prepaid balance covers fewer days of recurring charges than this.
+ENCAISSE_LOW_BALANCE_DAYS = int(env("ENCAISSE_LOW_BALANCE_DAYS", "15") or 15)
 ENCAISSE_PAYMENT_TERMS_DAYS = int(env("ENCAISSE_PAYMENT_TERMS_DAYS", "30") or 30)
 ENCAISSE_INVOICE_PREFIX = env("ENCAISSE_INVOICE_PREFIX", "FA")
 ENCAISSE_CREDIT_NOTE_PREFIX = env("ENCAISSE_CREDIT_NOTE_PREFIX", "AV")

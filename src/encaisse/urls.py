@@ -5,5 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("encaisse.api.urls")),
+    path("panel/", include("encaisse.web.panel.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("encaisse.web.urls")),
 ]

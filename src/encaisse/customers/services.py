@@ -19,7 +19,7 @@ from encaisse.core.money import MoneyError, parse_decimal
 from encaisse.core.sequences import allocate
 
 from . import numbers, validators
-from .models import Customer, CustomerKind, Language
+from .models import Customer, CustomerKind, CustomerLogin, Language
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,11 @@ def clean_customer_data(data: CustomerData) -> dict[str, str]:
     values["postal_code"] = validators.clean_postal_code(values["postal_code"], values["country"])
     if values["vat_number"]:
         values["vat_number"] = validators.clean_vat_number(values["vat_number"])
+    return _clean_chorus_fields(values)
+
+
+def _clean_chorus_fields(values: dict[str, str]) -> dict[str, str]:
+    """SIRET (required for public bodies: Chorus Pro routes by it) and the service code."""
     if values["siret"]:
         values["siret"] = validators.clean_siret(values["siret"])
     elif values["kind"] == CustomerKind.PUBLIC_BODY:
@@ -133,3 +138,28 @@ def set_overdraft(customer: Customer, amount: Decimal, *, actor: Actor, reason: 
             reason=reason,
             overdraft=str(amount),
         )
+
+
+def create_panel_login(
+    customer: Customer, email: str, *, actor: Actor, password: str | None = None
+) -> CustomerLogin:
+    """Let a person sign in to the customer panel of ``customer`` with ``email``.
+
+    Without a password the login has an unusable one and the person chooses it through the
+    "forgotten password" e-mail. The e-mail is the login name; it can serve only one customer.
+    """
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    try:
+        validate_email(email)
+    except DjangoValidationError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid e-mail address."), value=email) from exc
+    username = email.strip().lower()
+    with transaction.atomic():
+        if user_model.objects.filter(username=username).exists():
+            raise ValidationError(_("“%(value)s” already has a login."), value=email)
+        user = user_model.objects.create_user(username=username, email=username, password=password)
+        login = CustomerLogin.objects.create(user=user, customer=customer)
+        audit.record("encaisse.customer.login_created", actor=actor, obj=customer, email=username)
+    return login

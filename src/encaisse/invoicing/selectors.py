@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +15,7 @@ from encaisse.core.exceptions import NotFound
 from encaisse.core.fields import CentsField
 from encaisse.customers.models import Customer
 
-from .models import BillingRun, Charge, Invoice, InvoiceKind, InvoiceStatus
+from .models import BillingRun, Charge, Interval, Invoice, InvoiceKind, InvoiceStatus, Subscription
 
 
 def list_invoices(
@@ -40,6 +41,77 @@ def get_invoice(number: str) -> Invoice:
         )
     except Invoice.DoesNotExist as exc:
         raise NotFound(_("No invoice %(number)s."), number=number) from exc
+
+
+class PaymentState(models.TextChoices):
+    """What a customer needs to know about an invoice, derived from its settlement columns."""
+
+    PAID = "paid", _("Paid")
+    PARTLY_PAID = "partly_paid", _("Partly paid")
+    DUE = "due", _("Due")
+    OVERDUE = "overdue", _("Overdue")
+    CANCELLED = "cancelled", _("Cancelled by credit note")
+    CREDIT_NOTE = "credit_note", _("Credit note")
+
+
+def payment_state(invoice: Invoice, today: dt.date) -> PaymentState:
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        return PaymentState.CREDIT_NOTE
+    if invoice.status == InvoiceStatus.CANCELLED:
+        return PaymentState.CANCELLED
+    return _open_state(invoice, today)
+
+
+def _open_state(invoice: Invoice, today: dt.date) -> PaymentState:
+    if invoice.amount_due <= 0:
+        return PaymentState.PAID
+    if invoice.due_date < today:
+        return PaymentState.OVERDUE
+    return PaymentState.PARTLY_PAID if invoice.paid > 0 else PaymentState.DUE
+
+
+#: Not a state: every invoice still to pay (due, partly paid or overdue), for "see what I owe".
+UNPAID = "unpaid"
+
+
+def filter_by_state(invoices: QuerySet[Invoice], state: str, today: dt.date) -> QuerySet[Invoice]:
+    """The SQL form of :func:`payment_state`, so a filtered listing stays one paginated query."""
+    still_open = models.Q(kind=InvoiceKind.INVOICE, status=InvoiceStatus.OPEN)
+    filters = {
+        UNPAID: still_open,
+        PaymentState.PAID: models.Q(kind=InvoiceKind.INVOICE, status=InvoiceStatus.PAID),
+        PaymentState.OVERDUE: still_open & models.Q(due_date__lt=today),
+        PaymentState.PARTLY_PAID: still_open & models.Q(due_date__gte=today, paid__gt=0),
+        PaymentState.DUE: still_open & models.Q(due_date__gte=today, paid=0),
+        PaymentState.CANCELLED: models.Q(kind=InvoiceKind.INVOICE, status=InvoiceStatus.CANCELLED),
+        PaymentState.CREDIT_NOTE: models.Q(kind=InvoiceKind.CREDIT_NOTE),
+    }
+    return invoices.filter(filters[state]) if state in filters else invoices
+
+
+def customer_invoice(customer: Customer, pk: int) -> Invoice:
+    """One of *this customer's* invoices with its lines; another customer's is :class:`NotFound`."""
+    lines = Prefetch("lines", queryset=Charge.objects.order_by("id"))
+    try:
+        return (
+            Invoice.objects.select_related("credited_invoice")
+            .prefetch_related(lines)
+            .get(pk=pk, customer=customer)
+        )
+    except Invoice.DoesNotExist as exc:
+        raise NotFound(_("No such invoice.")) from exc
+
+
+def recurring_monthly_cost(customer: Customer) -> Decimal:
+    """What the active subscriptions cost per month, VAT included (yearly plans count 1/12)."""
+    total = Decimal(0)
+    subscriptions = Subscription.objects.filter(customer=customer, status="active").select_related(
+        "plan"
+    )
+    for sub in subscriptions:
+        price = sub.plan.unit_price * sub.quantity * (1 + sub.plan.vat_rate / 100)
+        total += price / 12 if sub.plan.interval == Interval.YEAR else price
+    return total.quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,14 @@ after every test and nightly in production (``encaisse checkledger``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from encaisse.core.fields import CentsField
 from encaisse.core.sql import table
@@ -45,9 +48,59 @@ def customer_movements(customer: Customer) -> QuerySet[Entry]:
     """Entries of the customer's prepaid account, newest first, with their transaction."""
     return (
         Entry.objects.filter(account__customer=customer, account__kind=AccountKind.PREPAID)
-        .select_related("transaction")
+        .select_related("transaction", "transaction__invoice")
         .order_by("-transaction_id", "-id")
     )
+
+
+def prepaid_account(customer: Customer) -> Account:
+    return Account.objects.get(customer=customer, kind=AccountKind.PREPAID)
+
+
+def filter_movements(
+    movements: QuerySet[Entry],
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    kind: str | None = None,
+) -> QuerySet[Entry]:
+    """Narrow :func:`customer_movements` to a date range (inclusive, local days) and a kind."""
+    if since is not None:
+        movements = movements.filter(transaction__created_at__date__gte=since)
+    if until is not None:
+        movements = movements.filter(transaction__created_at__date__lte=until)
+    if kind:
+        movements = movements.filter(transaction__kind=kind)
+    return movements
+
+
+def month_starts(today: dt.date, months: int) -> list[dt.date]:
+    """First days of the ``months`` months ending with ``today``'s, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [dt.date(i // 12, i % 12 + 1, 1) for i in range(index - months + 1, index + 1)]
+
+
+def balance_history(account: Account, *, months: int = 12) -> list[tuple[dt.date, Decimal]]:
+    """The balance at the end of each of the last ``months`` months (the current one: now).
+
+    One aggregate query: the stored balance (exact, I2) minus what each later month moved. The
+    points are in the account's natural orientation, like ``Account.balance``.
+    """
+    today = timezone.localdate()
+    starts = month_starts(today, months)
+    start = timezone.make_aware(dt.datetime.combine(starts[0], dt.time()))
+    moved = {
+        row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"]: row["total"]
+        for row in Entry.objects.filter(account=account, transaction__created_at__gte=start)
+        .annotate(month=TruncMonth("transaction__created_at"))
+        .values("month")
+        .annotate(total=Sum("amount"))
+    }
+    points, balance = [], account.balance
+    for month in reversed(starts):
+        points.append((month, balance))
+        balance -= account.normal_sign * (moved.get(month) or Decimal(0))
+    return list(reversed(points))
 
 
 @dataclass

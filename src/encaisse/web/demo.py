@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from unittest import mock
 
 from django.conf import settings
 from django.db import transaction
@@ -134,6 +135,7 @@ class DemoResult:
     invoices: int
     open_invoices: int
     example: Customer | None
+    panel_customer: Customer | None = None
     seconds: float = 0.0
 
 
@@ -146,6 +148,18 @@ def pdf_rendering_off() -> Iterator[None]:
         yield
     finally:
         settings.ENCAISSE_RENDER_PDF = previous
+
+
+@contextmanager
+def dated(day: dt.date, hour: int) -> Iterator[None]:
+    """Record what follows as happening on ``day`` at ``hour`` (never later than now).
+
+    The demo replays a year of history in seconds; without this every movement would be dated
+    today and the customer panel's history and balance chart would show one flat day.
+    """
+    at = timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+    with mock.patch("django.utils.timezone.now", return_value=min(at, timezone.now())):
+        yield
 
 
 def make_siret(rng: random.Random, first_digit: str) -> str:
@@ -316,12 +330,14 @@ def _history(customers: list[DemoCustomer], first: dt.date, rng: random.Random) 
     """
     for month in range(MONTHS):
         period_start = add_months(first, month)
+        issue_date = add_months(period_start, 1)
         if not _billed(period_start):
-            with transaction.atomic():
+            with transaction.atomic(), dated(period_start.replace(day=20), 10):
                 for demo in customers:
                     _before_run(demo, month, rng)
-            _bill(period_start)
-        with transaction.atomic():
+            with dated(issue_date, 6):
+                _bill(period_start)
+        with transaction.atomic(), dated(issue_date, 9):
             for demo in customers:
                 _after_run(demo, month)
 
@@ -350,7 +366,17 @@ def summary(created: bool) -> DemoResult:
         .first()
         or Customer.objects.filter(external_id__startswith="demo:").order_by("pk").first()
     )
+    # The panel's demo login: a customer who keeps a prepaid balance, so its chart has a story.
+    panel_customer = (
+        Customer.objects.filter(
+            external_id__startswith="demo:", kind="company", accounts__kind="prepaid",
+            accounts__balance__gt=0, subscriptions__isnull=False,
+        )
+        .order_by("pk")
+        .first()
+    )  # fmt: skip
     return DemoResult(
+        panel_customer=panel_customer or example,
         created=created,
         customers=Customer.objects.filter(external_id__startswith="demo:").count(),
         invoices=invoices.count(),

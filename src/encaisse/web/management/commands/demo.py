@@ -30,6 +30,8 @@ from encaisse.web import demo
 USERNAME = "admin"
 BACKLOG_PRIORITY = -50  # below the default 0 of every other task
 PASSWORD = "encaisse-demo"  # noqa: S105 - the demo's public login, refused in production
+CUSTOMER_EMAIL = "client@demo.example"
+CUSTOMER_PASSWORD = "encaisse-client"  # noqa: S105 - the demo customer's public login
 
 
 class Command(BaseCommand):
@@ -53,6 +55,8 @@ class Command(BaseCommand):
             customers=options["customers"], pdf_months=options["pdf_months"], log=self.stdout.write
         )
         self._ensure_staff_user()
+        if result.panel_customer is not None:
+            self._ensure_customer_login(result.panel_customer)
         self._report(result, options["addr"])
         if not options["no_serve"]:
             self._serve(options["addr"])
@@ -75,6 +79,22 @@ class Command(BaseCommand):
             user.set_password(PASSWORD)
             user.save()
 
+    def _ensure_customer_login(self, customer: Any) -> None:
+        """The example customer's panel login, with the printed password."""
+        from encaisse.core.actors import Actor
+        from encaisse.customers.models import CustomerLogin
+        from encaisse.customers.services import create_panel_login
+
+        login = CustomerLogin.objects.filter(user__username=CUSTOMER_EMAIL).first()
+        if login is None:
+            login = create_panel_login(
+                customer, CUSTOMER_EMAIL, actor=Actor.system("demo"), password=CUSTOMER_PASSWORD
+            )
+        elif not login.user.check_password(CUSTOMER_PASSWORD) or not login.user.is_active:
+            login.user.is_active = True
+            login.user.set_password(CUSTOMER_PASSWORD)
+            login.user.save()
+
     def _report(self, result: demo.DemoResult, addr: str) -> None:
         if result.created:
             self.stdout.write(self.style.SUCCESS(f"Demo data created in {result.seconds:.1f} s."))
@@ -89,10 +109,16 @@ class Command(BaseCommand):
             f"  API docs:     http://{addr}/api/v1/docs",
         ]
         if example is not None:
-            lines.append(
+            lines += [
                 f"  Example customer: {example.number} ({example.name}), "
-                f"http://{addr}/admin/customers/customer/{example.pk}/change/"
-            )
+                f"http://{addr}/admin/customers/customer/{example.pk}/change/",
+            ]
+        panel = result.panel_customer
+        if panel is not None:
+            lines += [
+                f"  Customer panel: http://{addr}/panel/ ({panel.number}, {panel.name})",
+                f"  Login:        {CUSTOMER_EMAIL} / {CUSTOMER_PASSWORD}",
+            ]
         self.stdout.write("\n".join(lines))
 
     def _serve(self, addr: str) -> None:

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Signing in to the customer panel: e-mail and password, throttled, language from the profile.
+
+Django's own views do the work (session rotation on login, CSRF, password reset tokens that
+expire after ``PASSWORD_RESET_TIMEOUT``); this module adds the throttle and the customer's
+preferred language. A staff account cannot use the panel sign-in, and the back-office has its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.http import HttpResponse
+from django.urls import reverse_lazy
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from encaisse.customers.models import CustomerLogin
+
+from . import throttle
+
+
+class PanelAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail"), widget=forms.EmailInput({"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {  # noqa: RUF012 - Django's own declaration is a plain class attribute
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("Wrong e-mail or password."),
+        "throttled": _(
+            "Too many failed attempts. For your security, wait %(minutes)s minutes and try again, "
+            "or reset your password."
+        ),
+        "not_customer": _("This account has no access to a customer panel."),
+    }
+
+    def clean_username(self) -> str:
+        """Logins are stored lower-case (see ``create_panel_login``): match them the same way."""
+        return str(self.cleaned_data["username"]).strip().lower()
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.data.get("username", ""))
+        if self.request is not None and throttle.is_locked(self.request, username):
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": settings.ENCAISSE_LOGIN_LOCKOUT_MINUTES},
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            if self.request is not None:
+                throttle.record_failure(self.request, username)
+            raise
+        return cleaned or {}
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if user.is_staff or not CustomerLogin.objects.filter(user=user).exists():
+            raise forms.ValidationError(self.error_messages["not_customer"], code="not_customer")
+
+
+class PanelLoginView(auth_views.LoginView):
+    template_name = "panel/login.html"
+    authentication_form = PanelAuthenticationForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        throttle.clear_failures(self.request, form.cleaned_data["username"])
+        login = CustomerLogin.objects.select_related("customer").get(user=form.get_user())
+        language = login.customer.language
+        translation.activate(language)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        return response
+
+
+class PanelPasswordResetForm(PasswordResetForm):
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+    def get_users(self, email: str) -> Any:
+        """Only panel users: staff reset their password through an administrator."""
+        return (u for u in super().get_users(email) if not u.is_staff)
+
+
+def password_reset_views() -> dict[str, Any]:
+    return {
+        "reset": auth_views.PasswordResetView.as_view(
+            template_name="panel/password_reset.html",
+            email_template_name="panel/email/password_reset.txt",
+            subject_template_name="panel/email/password_reset_subject.txt",
+            form_class=PanelPasswordResetForm,
+            success_url=reverse_lazy("panel:password_reset_done"),
+        ),
+        "done": auth_views.PasswordResetDoneView.as_view(
+            template_name="panel/password_reset_done.html"
+        ),
+        "confirm": auth_views.PasswordResetConfirmView.as_view(
+            template_name="panel/password_reset_confirm.html",
+            success_url=reverse_lazy("panel:password_reset_complete"),
+        ),
+        "complete": auth_views.PasswordResetCompleteView.as_view(
+            template_name="panel/password_reset_complete.html"
+        ),
+    }

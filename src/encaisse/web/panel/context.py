@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Template context of every page: the panel's customer (if any) and the provider's name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def panel(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "customer": getattr(request, "customer", None),
+        "seller_name": settings.ENCAISSE_SELLER["name"],
+    }

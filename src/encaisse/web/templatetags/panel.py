@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Template filters of the panel: money and dates written the way the reader's language does.
+
+Django localises numbers but has no currency formatting, so amounts go through Babel with the
+same :class:`~encaisse.invoicing.pdf.Formatter` as the invoice PDFs (same text on screen and paper).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.utils import timezone, translation
+
+from encaisse.invoicing.pdf import BABEL_LOCALES, Formatter
+
+register = template.Library()
+
+
+def formatter() -> Formatter:
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    return Formatter(BABEL_LOCALES.get(language, "fr_FR"), settings.ENCAISSE_CURRENCY)
+
+
+@register.filter
+def money(value: Decimal | str | None) -> str:
+    return formatter().money(value)
+
+
+@register.filter
+def signed_money(value: Decimal | None) -> str:
+    """A movement from the customer's viewpoint: "+50,00 €" credited, "−12,00 €" debited."""
+    amount = Decimal(value or 0)
+    text = formatter().money(abs(amount))
+    return f"+{text}" if amount > 0 else (f"\u2212{text}" if amount < 0 else text)
+
+
+def _day(value: dt.date | dt.datetime | None) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@register.filter
+def longdate(value: dt.date | dt.datetime | None) -> str:
+    return formatter().date(_day(value), "long")
+
+
+@register.filter
+def shortdate(value: dt.date | dt.datetime | None) -> str:
+    return formatter().date(_day(value), "medium")
