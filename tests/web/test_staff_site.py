@@ -89,6 +89,21 @@ def test_a_code_is_accepted_only_once(client, staff, totp_device, totp_code):
     assert not _opens_back_office(client)
 
 
+def test_after_wrong_codes_even_the_right_code_waits(client, staff, totp_device, totp_code):
+    from django.utils import timezone
+
+    device = totp_device(staff)
+    # Five wrong codes just now: django-otp locks the device for 2**4 seconds.
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=5, throttling_failure_timestamp=timezone.now()
+    )
+
+    response = _login(client, code=totp_code(device))
+
+    assert "Too many wrong codes in a row." in response.content.decode()
+    assert not _opens_back_office(client)
+
+
 def test_a_wrong_password_with_the_right_code_is_refused(client, staff, totp_device, totp_code):
     device = totp_device(staff)
 

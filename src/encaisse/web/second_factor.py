@@ -48,7 +48,7 @@ class WrongCode(SecondFactorError):
 
 
 class TooManyAttempts(SecondFactorError):
-    message = _("Too many wrong codes in a row. Wait a minute, then enter a new code.")
+    message = _("Too many wrong codes in a row. Wait a moment, then enter a new code.")
     code = "throttled"
 
 
