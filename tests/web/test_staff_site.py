@@ -144,12 +144,21 @@ def test_staff_actions_need_the_second_factor_too(client, staff, totp_device, bo
     assert client.get(url).status_code == 302
 
 
-def test_with_the_setting_off_a_password_is_enough(client, staff, settings):
+def test_with_the_setting_off_a_password_is_enough_and_the_index_says_so(client, staff, settings):
     settings.ENCAISSE_STAFF_2FA = False
 
     assert 'name="otp_token"' not in client.get(LOGIN).content.decode()
     assert _login(client).status_code == 302
-    assert _opens_back_office(client)
+    index = client.get(INDEX, HTTP_ACCEPT_LANGUAGE="en")
+    assert index.status_code == 200
+    assert "The second factor of staff sign-in is off" in index.content.decode()
+
+
+def test_with_the_setting_on_the_index_has_no_warning(admin_client):
+    html = admin_client.get(INDEX, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'id="dashboard"' in html
+    assert "second-factor-off" not in html
 
 
 def _settings_check(tmp_path, **env_overrides):
