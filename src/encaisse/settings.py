@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "encaisse.invoicing",
     "encaisse.payments",
     "encaisse.api",
+    "encaisse.notifications",
     "encaisse.web",
 ]
 
@@ -244,6 +245,9 @@ ENCAISSE_CURRENCY = "EUR"
 ENCAISSE_VAT_RATES = [Decimal(r) for r in env_list("ENCAISSE_VAT_RATES", "20,10,5.5,2.1,0")]
 # Overdraft (in currency units) granted by default to new customers; 0 = debit only what is there.
 ENCAISSE_DEFAULT_OVERDRAFT = Decimal(env("ENCAISSE_DEFAULT_OVERDRAFT", "0") or "0")
+# Customer e-mails (invoice issued, payment received, balance low) and the panel's address in them.
+ENCAISSE_EMAIL_NOTIFICATIONS = env_bool("ENCAISSE_EMAIL_NOTIFICATIONS", True)
+ENCAISSE_PUBLIC_URL = env("ENCAISSE_PUBLIC_URL", "http://127.0.0.1:8000")
 # The panel warns when the prepaid balance covers fewer days of recurring charges than this.
 ENCAISSE_LOW_BALANCE_DAYS = int(env("ENCAISSE_LOW_BALANCE_DAYS", "15") or 15)
 ENCAISSE_PAYMENT_TERMS_DAYS = int(env("ENCAISSE_PAYMENT_TERMS_DAYS", "30") or 30)

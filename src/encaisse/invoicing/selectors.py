@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
@@ -153,3 +154,27 @@ def recent_billing_runs(*, limit: int = 5) -> list[BillingRun]:
         invoice_count=Count("invoices"), invoiced=Sum("invoices__total_incl_vat", default=0)
     )
     return list(runs.order_by("-id")[:limit])
+
+
+#: Average days per month (365.25 / 12), to turn a monthly cost into a daily one.
+DAYS_PER_MONTH = Decimal("30.4375")
+
+
+@dataclass(frozen=True)
+class Forecast:
+    monthly_cost: Decimal
+    days_left: int | None  # None: no recurring charges, the balance is not being used up
+
+    @property
+    def low(self) -> bool:
+        return self.days_left is not None and self.days_left < settings.ENCAISSE_LOW_BALANCE_DAYS
+
+
+def forecast(available: Decimal, monthly_cost: Decimal) -> Forecast:
+    """How many days the available balance (overdraft included) pays the recurring charges."""
+    if monthly_cost <= 0:
+        return Forecast(monthly_cost, None)
+    if available <= 0:
+        return Forecast(monthly_cost, 0)
+    days = (available * DAYS_PER_MONTH / monthly_cost).to_integral_value(rounding=ROUND_FLOOR)
+    return Forecast(monthly_cost, int(days))

@@ -43,6 +43,10 @@ def after_issuance(invoice_ids: list[int], due_invoice_ids: list[int]) -> None:
     """Schedule PDFs and collection of what the balance did not cover, once committed."""
     if invoice_ids and settings.ENCAISSE_RENDER_PDF:
         transaction.on_commit(lambda: render_invoice_pdfs.enqueue(invoice_ids))
+    if settings.ENCAISSE_EMAIL_NOTIFICATIONS:
+        from encaisse.notifications.tasks import after_invoices_issued
+
+        after_invoices_issued(invoice_ids)
     from encaisse.payments.collection import registry
 
     # The balance was applied at issuance; only an automatic-debit method has more to do.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +25,7 @@ from encaisse.invoicing.settlement import settle_open_invoices
 from encaisse.ledger.accounts import customer_account, system_account
 from encaisse.ledger.models import Account, AccountKind, LedgerTransaction, TransactionKind
 from encaisse.ledger.services import Leg, lock_accounts, post
+from encaisse.notifications.tasks import after_payment_received
 
 from .exceptions import ChequeRefused, InvalidTransition, UnknownPaymentMethod
 from .models import Payment, PaymentMethod, PaymentStatus
@@ -101,6 +103,8 @@ def record_top_up(
         )
         if created:
             settle_open_invoices(customer, trigger=f"topup:{txn.pk}", actor=actor)
+            if settings.ENCAISSE_EMAIL_NOTIFICATIONS:
+                after_payment_received(txn.pk)
     return txn, created
 
 

@@ -141,13 +141,16 @@ class DemoResult:
 
 @contextmanager
 def pdf_rendering_off() -> Iterator[None]:
-    """Billing runs would enqueue one PDF task per invoice; the demo renders them itself."""
-    previous = settings.ENCAISSE_RENDER_PDF
-    settings.ENCAISSE_RENDER_PDF = False
+    """Billing runs would enqueue one PDF task per invoice; the demo renders them itself.
+
+    Nor does a year of replayed history e-mail the (fictitious) customers.
+    """
+    previous = settings.ENCAISSE_RENDER_PDF, settings.ENCAISSE_EMAIL_NOTIFICATIONS
+    settings.ENCAISSE_RENDER_PDF = settings.ENCAISSE_EMAIL_NOTIFICATIONS = False
     try:
         yield
     finally:
-        settings.ENCAISSE_RENDER_PDF = previous
+        settings.ENCAISSE_RENDER_PDF, settings.ENCAISSE_EMAIL_NOTIFICATIONS = previous
 
 
 @contextmanager

@@ -128,5 +128,10 @@ class TransferAmountForm(forms.Form):
                 _("Enter an amount in euros with at most two decimals, such as 49.90.")
             ) from exc
         if amount < Decimal("0.01") or amount > MAX_TRANSFER:
-            raise forms.ValidationError(_("Enter an amount between 0.01 € and 999,999,999.99 €."))
+            from encaisse.web.templatetags.panel import money
+
+            raise forms.ValidationError(
+                _("Enter an amount between %(low)s and %(high)s."),
+                params={"low": money(Decimal("0.01")), "high": money(MAX_TRANSFER)},
+            )
         return amount
