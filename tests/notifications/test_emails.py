@@ -82,7 +82,7 @@ def test_billing_emails_each_invoice_and_warns_when_the_balance_runs_low(
         [f"Votre facture {poor.invoices.get().number}", "Votre solde prépayé est bientôt épuisé"]
     )
     invoice_mail = next(m for m in poor_mail if m.subject.startswith("Votre facture"))
-    assert "12,00\xa0€ restent à payer" in invoice_mail.body
+    assert "24,00\xa0€ restent à payer avant le" in invoice_mail.body
 
 
 def test_no_email_when_notifications_are_off(
