@@ -27,7 +27,7 @@ from .models import Notification, NotificationKind
 
 
 def panel_url(name: str, **kwargs: Any) -> str:
-    return settings.ENCAISSE_PUBLIC_URL.rstrip("/") + reverse(name, kwargs=kwargs or None)
+    return str(settings.ENCAISSE_PUBLIC_URL).rstrip("/") + reverse(name, kwargs=kwargs or None)
 
 
 def send(customer: Customer, kind: NotificationKind, key: str, context: dict[str, Any]) -> bool:
