@@ -48,7 +48,8 @@ def customer_movements(customer: Customer) -> QuerySet[Entry]:
     """Entries of the customer's prepaid account, newest first, with their transaction."""
     return (
         Entry.objects.filter(account__customer=customer, account__kind=AccountKind.PREPAID)
-        .select_related("transaction", "transaction__invoice")
+        .select_related("transaction")
+        .annotate(invoice_number=F("transaction__invoice__number"))
         .order_by("-transaction_id", "-id")
     )
 

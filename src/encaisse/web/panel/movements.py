@@ -58,9 +58,11 @@ def _top_up(txn: LedgerTransaction) -> str:
     }
 
 
-def describe(txn: LedgerTransaction) -> str:
-    """The movement in the reader's language (the stored description is the audit's wording)."""
-    number = txn.invoice.number if txn.invoice_id and txn.invoice else ""
+def describe(txn: LedgerTransaction, number: str = "") -> str:
+    """The movement in the reader's language (the stored description is the audit's wording).
+
+    ``number`` is the number of the transaction's invoice, if any (selected with the entry).
+    """
     if txn.kind == TransactionKind.TOP_UP:
         return _top_up(txn)
     if txn.kind == TransactionKind.REVERSAL:
@@ -79,7 +81,7 @@ def movement_rows(entries: Iterable[Entry]) -> list[MovementRow]:
             at=e.transaction.created_at,
             kind=e.transaction.kind,
             kind_label=str(labels.get(e.transaction.kind, e.transaction.kind)),
-            description=describe(e.transaction),
+            description=describe(e.transaction, getattr(e, "invoice_number", None) or ""),
             reason=e.transaction.reason,
             amount=-e.amount,
             invoice_id=e.transaction.invoice_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 
 from django import template
 from django.conf import settings
@@ -24,16 +25,28 @@ def formatter() -> Formatter:
     return Formatter(BABEL_LOCALES.get(language, "fr_FR"), settings.ENCAISSE_CURRENCY)
 
 
+# Pure functions of their arguments, memoised: a page of movements repeats the same few amounts
+# and dates, and Babel's formatting is the costliest part of rendering it.
+@lru_cache(maxsize=8192)
+def _money(fmt: Formatter, amount: Decimal) -> str:
+    return fmt.money(amount)
+
+
+@lru_cache(maxsize=4096)
+def _date(fmt: Formatter, day: dt.date | None, length: str) -> str:
+    return fmt.date(day, length)
+
+
 @register.filter
 def money(value: Decimal | str | None) -> str:
-    return formatter().money(value)
+    return _money(formatter(), Decimal(value or 0))
 
 
 @register.filter
 def signed_money(value: Decimal | None) -> str:
     """A movement from the customer's viewpoint: "+50,00 €" credited, "−12,00 €" debited."""
     amount = Decimal(value or 0)
-    text = formatter().money(abs(amount))
+    text = _money(formatter(), abs(amount))
     return f"+{text}" if amount > 0 else (f"\u2212{text}" if amount < 0 else text)
 
 
@@ -45,9 +58,9 @@ def _day(value: dt.date | dt.datetime | None) -> dt.date | None:
 
 @register.filter
 def longdate(value: dt.date | dt.datetime | None) -> str:
-    return formatter().date(_day(value), "long")
+    return _date(formatter(), _day(value), "long")
 
 
 @register.filter
 def shortdate(value: dt.date | dt.datetime | None) -> str:
-    return formatter().date(_day(value), "medium")
+    return _date(formatter(), _day(value), "medium")
