@@ -15,8 +15,9 @@ $(STAMP): requirements/dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+# The demo turns the staff second factor off unless asked (ENCAISSE_STAFF_2FA=1 make demo); it says so.
 demo: venv
-	$(BIN)/encaisse demo
+	ENCAISSE_STAFF_2FA=$${ENCAISSE_STAFF_2FA:-0} $(BIN)/encaisse demo
 
 test: venv
 	scripts/test.sh

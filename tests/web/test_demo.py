@@ -91,6 +91,32 @@ def _check_login(output: str) -> None:
     assert user.is_staff and user.is_superuser and user.check_password("encaisse-demo")
 
 
+def _check_panel(output: str) -> None:
+    """The printed customer login opens a populated panel: balance, invoices, movements, chart."""
+    import re
+
+    from django.test import Client
+
+    email, password = re.search(r"Login: +(\S+@\S+) / (\S+)", output).groups()
+    assert "http://127.0.0.1:8000/panel/" in output
+    client = Client()
+    assert (
+        client.post("/panel/login/", {"username": email, "password": password}).status_code == 302
+    )
+    dashboard = client.get("/panel/")
+    assert dashboard.status_code == 200
+    assert dashboard.context["balance"].prepaid > 0
+    balances = {p.balance for p in dashboard.context["chart"].points}
+    assert len(balances) >= 6  # a year of top-ups and invoices, not a flat line
+    assert len(dashboard.context["movements"]) == 5
+    months = {
+        row.at.date().replace(day=1) for row in client.get("/panel/movements/").context["rows"]
+    }
+    assert len(months) >= 6  # the history is dated across the year, not all today
+    invoices = client.get("/panel/invoices/").context["rows"]
+    assert len(invoices) == 12
+
+
 def test_demo_seeds_a_year_of_history_once(db, media):
     """One seeding per test run (about 15 s): every property is checked on the same data."""
     output = _run()
@@ -99,6 +125,7 @@ def test_demo_seeds_a_year_of_history_once(db, media):
     _check_identifiers()
     _check_payments_and_pdfs()
     _check_login(output)
+    _check_panel(output)
 
     before = _counts()
     user = get_user_model().objects.get(username="admin")

@@ -106,6 +106,12 @@ class Command(BaseCommand):
             f"({result.open_invoices} still due).",
             f"  Back-office:  http://{addr}/admin/",
             f"  Login:        {USERNAME} / {PASSWORD}",
+            "  Second factor: "
+            + (
+                f"ON — enrol an authenticator app with `encaisse totp enroll {USERNAME}`"
+                if settings.ENCAISSE_STAFF_2FA
+                else "OFF for this demo (ENCAISSE_STAFF_2FA=0); production always requires it"
+            ),
             f"  API docs:     http://{addr}/api/v1/docs",
         ]
         if example is not None:
