@@ -87,6 +87,39 @@ class PanelPasswordResetForm(PasswordResetForm):
         return (u for u in super().get_users(email) if not u.is_staff)
 
 
+class _InvitationForm(PanelPasswordResetForm):
+    def get_users(self, email: str) -> Any:
+        """The new login, whose password is still unusable (a reset would skip it)."""
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model()._default_manager.filter(
+            username=email.strip().lower(), is_active=True, is_staff=False
+        )
+        return iter(users)
+
+
+def send_invitation(email: str, *, language: str) -> None:
+    """E-mail a new panel login the link to choose its password (same token as a reset).
+
+    The link is Django's password-reset link (single use, valid ``PASSWORD_RESET_TIMEOUT``), sent
+    to the panel address of ``ENCAISSE_PUBLIC_URL`` in the customer's language.
+    """
+    from urllib.parse import urlsplit
+
+    public = urlsplit(str(settings.ENCAISSE_PUBLIC_URL))
+    form = _InvitationForm({"email": email})
+    if not form.is_valid():
+        return
+    with translation.override(language):
+        form.save(
+            domain_override=public.netloc,
+            use_https=public.scheme == "https",
+            subject_template_name="panel/email/invitation_subject.txt",
+            email_template_name="panel/email/invitation.txt",
+            extra_email_context={"seller": settings.ENCAISSE_SELLER},
+        )
+
+
 def password_reset_views() -> dict[str, Any]:
     return {
         "reset": auth_views.PasswordResetView.as_view(
