@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -21,9 +22,10 @@ def staff(django_user_model):
     return django_user_model.objects.create_user("alice", password="s3cret-pass", is_staff=True)
 
 
-def _totp(*args: str) -> str:
+def _totp(*args: str, language: str = "en") -> str:
     out = StringIO()
-    call_command("totp", *args, stdout=out)
+    with translation.override(language):
+        call_command("totp", *args, stdout=out)
     return out.getvalue()
 
 
@@ -87,6 +89,8 @@ def test_only_staff_users_are_enrolled(django_user_model):
 
     with pytest.raises(CommandError, match="not a staff user"):
         _totp("enroll", "bob")
+    with pytest.raises(CommandError, match="n'est pas un membre de l'équipe"):
+        _totp("enroll", "bob", language="fr")
     with pytest.raises(CommandError, match="No user “carol”"):
         _totp("enroll", "carol")
     assert not TOTPDevice.objects.exists()
