@@ -223,3 +223,6 @@ class CustomerAdmin(admin.ModelAdmin):
             ),
             *super().get_urls(),
         ]
+
+
+from . import admin_logins  # noqa: E402, F401 - registers the panel logins' admin
