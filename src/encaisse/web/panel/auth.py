@@ -116,7 +116,7 @@ def send_invitation(email: str, *, language: str) -> None:
             use_https=public.scheme == "https",
             subject_template_name="panel/email/invitation_subject.txt",
             email_template_name="panel/email/invitation.txt",
-            extra_email_context={"seller": {"name": str(settings.ENCAISSE_SELLER["name"])}},
+            extra_email_context={"seller_name": str(settings.ENCAISSE_SELLER["name"])},
         )
 
 
