@@ -47,6 +47,9 @@ def books(make_customer, charge, top_up, bill, actor) -> Books:
         invoice=invoice, customer=customer, method="card", amount=invoice.amount_due
     )
     audit.record("encaisse.tests.fixture", actor=actor, obj=customer)
+    from encaisse.customers.services import create_panel_login
+
+    create_panel_login(customer, "compta@atelier.example", actor=actor)
     return Books(customer, invoice, payment)
 
 
