@@ -8,7 +8,8 @@ production-like server (gunicorn, two workers, its own processes) is what we wan
 - a temporary data directory gets the demo (``encaisse demo --no-serve --customers 20
   --pdf-months 0``), the printed customer and staff logins, two more panel logins (a customer
   who owes money, for the low-balance warning; one whose password the reset tests change) and a
-  TOTP device for the staff user (``encaisse totp enroll admin``; the secret is read from the printed otpauth URI);
+  TOTP device for the staff user (``encaisse totp enroll admin``; the secret is read from the
+  printed otpauth URI);
 - gunicorn serves it on a free port of 127.0.0.1 (allowed by pytest-socket's ``--allow-hosts``),
   its output (including the console e-mail backend's messages) goes to ``server.log``;
 - chromium is ``/usr/bin/chromium`` (``ENCAISSE_CHROMIUM`` overrides it), launched once;
@@ -16,8 +17,8 @@ production-like server (gunicorn, two workers, its own processes) is what we wan
   from the saved cookies. A TOTP code is accepted once per 30-second step: the staff user signs
   in once per session.
 
-Screenshots go to ``docs/screenshots/`` with ``ENCAISSE_SCREENSHOTS=1``, else to a temporary
-directory, so that a CI run leaves the tree clean.
+Screenshots go to ``docs/screenshots/`` with ``ENCAISSE_SCREENSHOTS=1`` (reduced to a 256-colour
+palette), else to a temporary directory, so that a CI run leaves the tree clean.
 """
 
 from __future__ import annotations
@@ -251,9 +252,24 @@ def shoot(screenshot_dir: Path) -> Callable[[Any, str], Path]:
     def take(page: Any, name: str) -> Path:
         path = screenshot_dir / f"{name}.png"
         page.screenshot(path=str(path), full_page=True, animations="disabled")
+        if os.environ.get("ENCAISSE_SCREENSHOTS") == "1":
+            _shrink(path)
         return path
 
     return take
+
+
+def _shrink(path: Path) -> None:
+    """A 256-colour palette: committed screenshots 2–3 times smaller, text still sharp."""
+    try:
+        from PIL import Image
+    except ImportError:  # Pillow comes with WeasyPrint; without it the PNG stays as taken
+        return
+    with Image.open(path) as image:
+        flat = image.convert("RGB").quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    flat.save(path, optimize=True)
 
 
 def new_context(browser: Any, server: DemoServer, lang: str, **kwargs: Any) -> Any:
