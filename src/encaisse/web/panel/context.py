@@ -10,7 +10,10 @@ from django.http import HttpRequest
 
 
 def panel(request: HttpRequest) -> dict[str, Any]:
+    from .links import paths
+
     return {
+        "panel_paths": paths(),
         "customer": getattr(request, "customer", None),
         "seller_name": settings.ENCAISSE_SELLER["name"],
     }
