@@ -18,9 +18,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from encaisse.web.panel.chart import Chart
-
 from encaisse.invoicing.pdf import BABEL_LOCALES, Formatter
+from encaisse.web.panel.chart import Chart
 from encaisse.web.panel.links import object_url
 
 register = template.Library()
