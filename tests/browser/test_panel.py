@@ -79,14 +79,14 @@ def test_dashboard_warns_a_customer_who_owes_money(
 def test_language_switch_in_the_header(panel, lang, text_of):
     other = "en" if lang == "fr" else "fr"
     panel.goto("/panel/invoices/")
-    panel.locator("header form button[name=language]").click()
-    panel.wait_for_load_state()
+    with panel.expect_navigation():
+        panel.locator("header form button[name=language]").click()
     assert panel.url.endswith("/panel/invoices/")  # back on the same page
     assert panel.locator("html").get_attribute("lang") == other
     assert text_of(panel.locator("h1")) == ("Factures" if other == "fr" else "Invoices")
 
-    panel.locator("header form button[name=language]").click()
-    panel.wait_for_load_state()
+    with panel.expect_navigation():
+        panel.locator("header form button[name=language]").click()
     assert panel.locator("html").get_attribute("lang") == lang
 
 
