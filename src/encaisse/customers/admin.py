@@ -53,6 +53,13 @@ def with_balances(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     )
 
 
+def _money(value: Decimal | None) -> str:
+    """An amount in the reader's language ("1 234,56 €"), as the rest of the back-office shows it."""
+    from encaisse.web.templatetags.panel import money
+
+    return "" if value is None else money(value)
+
+
 def customer_data(cleaned: dict[str, Any]) -> CustomerData:
     return CustomerData(**{name: cleaned.get(name) or "" for name in IDENTITY_FIELDS})
 
@@ -172,17 +179,17 @@ class CustomerAdmin(admin.ModelAdmin):
         obj._state.adding = False
 
     @admin.display(description=_("prepaid balance"), ordering="prepaid_balance")
-    def prepaid_display(self, obj: Customer) -> Decimal | None:
-        return getattr(obj, "prepaid_balance", None)
+    def prepaid_display(self, obj: Customer) -> str:
+        return _money(getattr(obj, "prepaid_balance", None))
 
     @admin.display(description=_("amount due"), ordering="amount_due")
-    def due_display(self, obj: Customer) -> Decimal | None:
-        return getattr(obj, "amount_due", None)
+    def due_display(self, obj: Customer) -> str:
+        return _money(getattr(obj, "amount_due", None))
 
     @admin.display(description=_("overdraft granted"))
-    def overdraft_display(self, obj: Customer) -> Decimal:
+    def overdraft_display(self, obj: Customer) -> str:
         floor = getattr(obj, "prepaid_floor", None)
-        return -floor if floor else Decimal(0)
+        return _money(-floor if floor else Decimal(0))
 
     @admin.display(description=_("see also"))
     def links(self, obj: Customer) -> str:

@@ -36,6 +36,7 @@ from encaisse.invoicing.models import Invoice
 from encaisse.ledger.models import LedgerTransaction
 from encaisse.payments.models import PaymentMethod
 from encaisse.payments.services import record_staff_payment
+from encaisse.web.templatetags.panel import money
 
 CHEQUES_REFUSED = _("Cheques are not accepted: any cheque received is destroyed.")
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
@@ -161,10 +162,15 @@ def _report_payment(
     messages.success(
         request,
         gettext(
-            "%(amount)s € recorded for %(customer)s. Prepaid balance: %(balance)s €, amount due: "
-            "%(due)s €."
+            "%(amount)s recorded for %(customer)s. Prepaid balance: %(balance)s, amount due: "
+            "%(due)s."
         )
-        % {"amount": amount, "customer": customer, "balance": balance.prepaid, "due": balance.due},
+        % {
+            "amount": money(amount),
+            "customer": customer,
+            "balance": money(balance.prepaid),
+            "due": money(balance.due),
+        },
     )
 
 

@@ -66,6 +66,16 @@ def test_good_identity_is_saved_audited_and_sets_the_language(alice_client, alic
     assert audit.actor_id == str(alice.customer.pk)
 
 
+def test_saving_other_fields_keeps_the_language_being_browsed(alice_client, alice):
+    response = post_settings(alice_client, "en", language=alice.customer.language)
+    assert response.status_code == 302
+    assert "django_language" not in response.cookies
+    assert (
+        "Your billing settings are saved."
+        in alice_client.get(response["Location"]).content.decode()
+    )
+
+
 def test_service_code_is_offered_to_public_bodies_only(client, panel_customer):
     company = panel_customer("company@example.org")
     public = panel_customer("mairie@example.org", kind="public_body", name="Mairie de Lyon")

@@ -86,14 +86,19 @@ def billing_settings(request: PanelRequest) -> HttpResponse:
     initial = {field: getattr(customer, field) for field in BillingSettingsForm.base_fields}
     form = BillingSettingsForm(request.POST or None, customer=customer, initial=initial)
     if request.method == "POST" and form.is_valid():
+        previous_language = customer.language
         try:
             update_customer(customer, form.customer_data(), actor=Actor.customer(customer))
         except EncaisseError as exc:
             form.add_error(None, str(exc))
         else:
-            translation.activate(customer.language)
-            messages.success(request, gettext("Your billing settings are saved."))
             response = redirect("panel:billing_settings")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, customer.language, samesite="Lax")
+            if customer.language != previous_language:
+                # A new preferred language: the panel follows it, as at the next sign-in.
+                translation.activate(customer.language)
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, customer.language, samesite="Lax"
+                )
+            messages.success(request, gettext("Your billing settings are saved."))
             return response
     return render(request, "panel/billing_settings.html", {"form": form})
