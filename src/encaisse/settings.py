@@ -154,6 +154,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("ENCAISSE_MEDIA_ROOT", str(DATA_DIR / "media")) or "media")
+AUTHENTICATION_BACKENDS = ["encaisse.web.panel.backends.PanelModelBackend"]
 # Customers sign in to the panel; staff sign in to the back-office at /admin/ (its own login).
 LOGIN_URL = "panel:login"
 LOGIN_REDIRECT_URL = "panel:dashboard"

@@ -28,6 +28,8 @@ class CustomerBalance:
     prepaid: Decimal
     due: Decimal
     floor: Decimal
+    # The prepaid account read for these figures (callers reading its history reuse it).
+    prepaid_account: Account | None = field(default=None, repr=False, compare=False)
 
     @property
     def available(self) -> Decimal:
@@ -41,6 +43,7 @@ def customer_balance(customer: Customer) -> CustomerBalance:
         prepaid=prepaid.balance,
         due=accounts[AccountKind.RECEIVABLE].balance,
         floor=prepaid.floor if prepaid.floor is not None else Decimal(0),
+        prepaid_account=prepaid,
     )
 
 

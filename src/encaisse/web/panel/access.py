@@ -32,7 +32,8 @@ def customer_of(request: HttpRequest) -> Customer | None:
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        login = CustomerLogin.objects.select_related("customer").get(user_id=user.pk)
+        # Loaded with the user by PanelModelBackend (no query); a query otherwise.
+        login: CustomerLogin = user.customer_login
     except CustomerLogin.DoesNotExist:
         return None
     return login.customer

@@ -24,7 +24,7 @@ def dashboard(request: PanelRequest) -> HttpResponse:
     customer = request.customer
     balance = customer_balance(customer)
     outlook = forecast(balance.available, recurring_monthly_cost(customer))
-    history = balance_history(prepaid_account(customer), months=12)
+    history = balance_history(balance.prepaid_account or prepaid_account(customer), months=12)
     context = {
         "balance": balance,
         "forecast": outlook,
