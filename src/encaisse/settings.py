@@ -114,7 +114,8 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{SQLITE_PATH}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL or "", conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept between requests, as on PostgreSQL: opening one (and registering
+    # Django's SQL functions) cost 1.3 ms of the panel's ~6 ms per page (docs/benchmarks.md).
     # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction never fails with
     # SQLITE_BUSY half-way; WAL lets readers run beside the writer; FULL keeps every commit durable.
     DATABASES["default"]["OPTIONS"] = {
