@@ -9,7 +9,8 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
   settles now (as much as the balance allows above its floor), its accounts, its gapless number
-  (``first + row_number()`` of a block taken from the sequence), then its invoice and journal ids.
+  (``first + row_number()`` of a block taken from the sequence), then its invoice and journal
+  transaction ids.
 
 Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
@@ -50,7 +51,7 @@ _TABLES = {
     DRAFT: "customer_id bigint PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
-    "receivable_id bigint NOT NULL, invoice_id bigint, issued_id bigint, settled_id bigint",
+    "receivable_id bigint NOT NULL, invoice_id bigint, txn_id bigint",
 }
 BUYER_FIELDS = (
     "number",
@@ -85,6 +86,13 @@ def reset_tables() -> None:
         _run(f"DELETE FROM {name}")
 
 
+def _analyze(name: str) -> None:
+    """PostgreSQL keeps no statistics on temporary tables (autovacuum skips them): without them it
+    plans the joins with the chunk as if it were large, by sequential scans of the big tables."""
+    if connection.vendor == "postgresql":
+        _run(f"ANALYZE {name}")
+
+
 def _vat_half_up(base: str, rate: str) -> str:
     """VAT cents on ``base`` cents at ``rate`` hundredths of a percent, half away from zero.
 
@@ -108,14 +116,16 @@ def collect_rates(lo: int, hi: int, period_end: Any, run_id: int | None) -> int:
             " WHERE billing_run_id = %s AND customer_id BETWEEN %s AND %s)"
         )
         params += [run_id, lo, hi]
+    base = "CAST(SUM(amount) AS bigint)"
     _run(
         f"INSERT INTO {RATE} (customer_id, rate, base, vat, charges, period_start, period_end) "
-        f"SELECT customer_id, vat_rate, SUM(amount), {_vat_half_up('CAST(SUM(amount) AS bigint)', 'vat_rate')}, "
+        f"SELECT customer_id, vat_rate, SUM(amount), {_vat_half_up(base, 'vat_rate')}, "
         f"COUNT(*), MIN(period_start), MAX(period_end) FROM {table(Charge)}{index} "
         "WHERE invoice_id IS NULL AND customer_id BETWEEN %s AND %s AND period_start <= %s"
         f"{already} GROUP BY customer_id, vat_rate",
         params,
     )
+    _analyze(RATE)
     ((customers,),) = _rows(f"SELECT COUNT(DISTINCT customer_id) FROM {RATE}")
     return int(customers)
 
@@ -147,6 +157,7 @@ def fill_drafts(prefix: str, first_number: int) -> None:
         f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable'",
         [prefix],
     )
+    _analyze(DRAFT)
 
 
 def _breakdown() -> str:
@@ -195,28 +206,35 @@ def attach_charges(period_end: Any) -> None:
 
 
 def _transactions(actor: Actor, now: Any) -> tuple[str, list[Any]]:
-    """SELECT of the chunk's journal transactions: issued (all), settled at issuance (paid > 0)."""
+    """SELECT of the chunk's journal transactions: one per invoice with a non-zero total."""
     cols = actor.fields()
-    select = (
-        "SELECT 'invoice:' || d.invoice_id || %s, %s, %s || d.number || %s, '', %s, d.customer_id, "
-        f"d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE "
+    description = (
+        "%s || d.number || CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
     )
-    who = [cols["actor_kind"], cols["actor_id"], cols["actor_label"]]
-    issued = [":issued", TransactionKind.INVOICE_ISSUED.value, "Invoice ", " issued", now, *who]
-    settled = [
-        ":settled:issuance",
-        TransactionKind.INVOICE_SETTLED.value,
+    sql = (
+        f"SELECT 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, d.customer_id, "
+        f"d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 ORDER BY d.seq"
+    )
+    params = [
+        ":issued",
+        TransactionKind.INVOICE_ISSUED.value,
         "Invoice ",
-        " paid from balance",
+        " issued",
+        " issued, paid from balance",
+        " issued, partly paid from balance",
         now,
-        *who,
+        cols["actor_kind"],
+        cols["actor_id"],
+        cols["actor_label"],
     ]
-    sql = f"{select}d.total <> 0 UNION ALL {select}d.paid <> 0 ORDER BY 7, 1"
-    return sql, issued + settled
+    return sql, params
 
 
 def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
-    """Journal transactions and their entries (account id, cents; debit > 0), zero-sum checked."""
+    """One journal transaction per invoice, ``invoice:<id>:issued``, that issues it and settles
+    what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr revenue (excl.),
+    Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch its receivable.
+    """
     txn = table(LedgerTransaction)
     select, params = _transactions(actor, now)
     _run(
@@ -225,24 +243,22 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
         params,
     )
     _run(
-        f"UPDATE {DRAFT} SET issued_id = (SELECT t.id FROM {txn} t WHERE t.idempotency_key = "
-        f"'invoice:' || {DRAFT}.invoice_id || ':issued'), settled_id = (SELECT t.id FROM {txn} t "
-        f"WHERE t.idempotency_key = 'invoice:' || {DRAFT}.invoice_id || ':settled:issuance')"
+        f"UPDATE {DRAFT} SET txn_id = (SELECT t.id FROM {txn} t WHERE t.idempotency_key = "
+        f"'invoice:' || {DRAFT}.invoice_id || ':issued')"
     )
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
     legs = [
-        (1, "d.issued_id", "d.receivable_id", "d.total", "d.total <> 0"),
-        (2, "d.issued_id", str(int(revenue_id)), "-d.excl", "d.excl <> 0"),
-        (4, "d.settled_id", "d.prepaid_id", "d.paid", "d.paid <> 0"),
-        (5, "d.settled_id", "d.receivable_id", "-d.paid", "d.paid <> 0"),
+        (1, "d.prepaid_id", "d.paid", "d.paid <> 0"),
+        (2, "d.receivable_id", "d.total - d.paid", "d.total <> d.paid"),
+        (3, str(int(revenue_id)), "-d.excl", "d.excl <> 0"),
     ]
     selects = [
-        f"SELECT {txn_id} AS txn, {account} AS account, {amount} AS amount, {leg} AS leg "
+        f"SELECT d.txn_id AS txn, {account} AS account, {amount} AS amount, {leg} AS leg "
         f"FROM {DRAFT} d WHERE {where}"
-        for leg, txn_id, account, amount, where in legs
+        for leg, account, amount, where in legs
     ]
     selects.append(
-        f"SELECT d.issued_id, CASE r.rate {vat_account} END, -r.vat, 3 FROM {RATE} r "
+        f"SELECT d.txn_id, CASE r.rate {vat_account} END, -r.vat, 4 FROM {RATE} r "
         f"JOIN {DRAFT} d ON d.customer_id = r.customer_id WHERE r.vat <> 0"
     )
     _run(
@@ -256,10 +272,9 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
 
 def _check_zero_sum() -> None:
     entry = table(Entry)
-    last = greatest("issued_id", "COALESCE(settled_id, 0)")
     unbalanced = _rows(
         f"SELECT e.transaction_id FROM {entry} e WHERE e.transaction_id BETWEEN "
-        f"(SELECT MIN(issued_id) FROM {DRAFT}) AND (SELECT MAX({last}) FROM {DRAFT}) "
+        f"(SELECT MIN(txn_id) FROM {DRAFT}) AND (SELECT MAX(txn_id) FROM {DRAFT}) "
         "GROUP BY e.transaction_id, e.currency HAVING SUM(e.amount) <> 0"
     )
     if unbalanced:
@@ -290,10 +305,10 @@ def update_balances(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
     ]
     ((revenue,),) = _rows(f"SELECT COALESCE(SUM(excl), 0) FROM {DRAFT}")
     hot.append((int(revenue), revenue_id))
+    in_id_order = sorted((row for row in hot if row[0]), key=lambda row: row[1])
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {account} SET balance = balance + %s WHERE id = %s",
-            sorted((row for row in hot if row[0]), key=lambda row: row[1]),
+            f"UPDATE {account} SET balance = balance + %s WHERE id = %s", in_id_order
         )
 
 
