@@ -118,7 +118,7 @@ def issue_invoices(
     now = db_datetime(timezone.now())
     sql.insert_invoices(issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now)
     faults.checkpoint("issuance.invoices_inserted")
-    sql.attach_charges(end)
+    sql.attach_charges(first_customer_id, last_customer_id, end)
     sql.post_ledger(actor, now, revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
     sql.update_balances(revenue_id, vat_ids)
