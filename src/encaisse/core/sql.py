@@ -84,6 +84,11 @@ def json_array(item: str, source: str, order: str) -> str:
 
 
 def temp_table(name: str, columns: str) -> str:
-    """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL."""
+    """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL.
+
+    ``{key}`` in ``columns`` is the type of a single-column integer primary key: ``INTEGER`` on
+    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL.
+    """
+    columns = columns.format(key="bigint" if _pg() else "INTEGER")
     suffix = " ON COMMIT DELETE ROWS" if _pg() else ""
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){suffix}"

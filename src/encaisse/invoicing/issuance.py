@@ -103,25 +103,28 @@ def issue_invoices(
     """Issue and settle the invoices of customers in the id range; the caller holds the transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("issue_invoices() must run inside a database transaction")
+    lo, hi = first_customer_id, last_customer_id
     revenue_id = system_account(AccountKind.REVENUE).pk
     vat_ids = {rate: vat_account(rate).pk for rate in settings.ENCAISSE_VAT_RATES}
-    _lock_accounts(first_customer_id, last_customer_id, [revenue_id, *vat_ids.values()])
+    _lock_accounts(lo, hi, [revenue_id, *vat_ids.values()])
     sql.reset_tables()
     end = db_date(period_end)
-    count = sql.collect_rates(first_customer_id, last_customer_id, end, run_id)
+    count = sql.collect_rates(lo, hi, end, run_id)
     if not count:
         return IssueResult()
     sql.check_rates(vat_ids)
     series, prefix = number_series(InvoiceKind.INVOICE, issue_date)
-    sql.fill_drafts(prefix, allocate(series, count).start)
+    sql.fill_drafts(lo, hi, prefix, allocate(series, count).start)
     due_date = issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
     now = db_datetime(timezone.now())
-    sql.insert_invoices(issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now)
+    sql.insert_invoices(
+        lo, hi, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
+    )
     faults.checkpoint("issuance.invoices_inserted")
-    sql.attach_charges(first_customer_id, last_customer_id, end)
+    sql.attach_charges(lo, hi, end)
     sql.post_ledger(actor, now, revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
-    sql.update_balances(revenue_id, vat_ids)
+    sql.update_balances(lo, hi, revenue_id, vat_ids)
     faults.checkpoint("issuance.balances_updated")
     return _result(sql.results())
 

@@ -48,7 +48,7 @@ _TABLES = {
     RATE: "customer_id bigint NOT NULL, rate bigint NOT NULL, base bigint NOT NULL, "
     "vat bigint NOT NULL, charges bigint NOT NULL, period_start date, period_end date, "
     "PRIMARY KEY (customer_id, rate)",
-    DRAFT: "customer_id bigint PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
+    DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
     "receivable_id bigint NOT NULL, invoice_id bigint, txn_id bigint",
@@ -137,8 +137,12 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
         raise InvoicingError(f"VAT rates without a VAT account: {sorted(unknown)}")
 
 
-def fill_drafts(prefix: str, first_number: int) -> None:
-    """One draft per customer: totals, accounts, number, and what the balance settles now."""
+def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
+    """One draft per customer: totals, accounts, number, and what the balance settles now.
+
+    Every join with a big table also bounds it by the chunk's customer range (here and below), so
+    that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
+    whole table, which it may otherwise prefer for a few thousand rows — once per chunk."""
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
     # The first number is ours (an int): inlined, as PostgreSQL's form repeats the expression.
@@ -154,8 +158,9 @@ def fill_drafts(prefix: str, first_number: int) -> None:
         "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat "
         f"FROM {RATE} GROUP BY customer_id) r "
         f"JOIN {account} p ON p.customer_id = r.customer_id AND p.kind = 'prepaid' "
-        f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable'",
-        [prefix],
+        f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable' "
+        "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
+        [prefix, lo, hi, lo, hi],
     )
     _analyze(DRAFT)
 
@@ -168,7 +173,9 @@ def _breakdown() -> str:
     return json_array(item, f"FROM {RATE} r WHERE r.customer_id = d.customer_id", "rate")
 
 
-def insert_invoices(*, issue: Any, due: Any, run_id: int | None, now: Any) -> None:
+def insert_invoices(
+    lo: int, hi: int, *, issue: Any, due: Any, run_id: int | None, now: Any
+) -> None:
     """The invoices (with the buyer snapshot and VAT breakdown built in SQL), then their ids."""
     buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
     status = (
@@ -181,8 +188,9 @@ def insert_invoices(*, issue: Any, due: Any, run_id: int | None, now: Any) -> No
         "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
         f"SELECT d.number, %s, d.customer_id, %s, %s, d.period_start, d.period_end, %s, d.excl, "
         f"d.vat, d.total, {_breakdown()}, {buyer}, %s, d.paid, 0, {status}, '', %s "
-        f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id ORDER BY d.seq",
-        [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now],
+        f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
+        "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
+        [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now, lo, hi],
     )
     _run(
         f"UPDATE {DRAFT} SET invoice_id = (SELECT i.id FROM {table(Invoice)} i "
@@ -284,7 +292,7 @@ def _check_zero_sum() -> None:
         raise UnbalancedTransaction()
 
 
-def update_balances(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
     """Prepaid: guarded (never below the floor); receivable: + amount left due; hot accounts: once.
 
     Prepaid, revenue and VAT accounts are credit-normal: a debit entry lowers the shown balance.
@@ -294,13 +302,17 @@ def update_balances(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
     guarded = _run(
         f"UPDATE {account} SET balance = {account}.balance - d.paid FROM {DRAFT} d "
         f"WHERE {account}.id = d.prepaid_id AND d.paid <> 0 "
-        f"AND ({account}.floor IS NULL OR {account}.balance - d.paid >= {account}.floor)"
+        f"AND ({account}.floor IS NULL OR {account}.balance - d.paid >= {account}.floor) "
+        f"AND {account}.customer_id BETWEEN %s AND %s",
+        [lo, hi],
     )
     if guarded != debits:
         raise InsufficientFunds(account="prepaid")
     _run(
         f"UPDATE {account} SET balance = {account}.balance + d.total - d.paid FROM {DRAFT} d "
-        f"WHERE {account}.id = d.receivable_id AND d.total <> d.paid"
+        f"WHERE {account}.id = d.receivable_id AND d.total <> d.paid "
+        f"AND {account}.customer_id BETWEEN %s AND %s",
+        [lo, hi],
     )
     ids = {int(rate * 100): pk for rate, pk in vat_ids.items()}
     hot = [
