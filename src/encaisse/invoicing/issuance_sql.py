@@ -173,6 +173,25 @@ def _breakdown() -> str:
     return json_array(item, f"FROM {RATE} r WHERE r.customer_id = d.customer_id", "rate")
 
 
+def _insert_linked(
+    insert: str, params: list[Any], *, column: str, returning: str, lookup: str
+) -> None:
+    """Run ``insert`` and store each new row's id in the draft's ``column``.
+
+    PostgreSQL takes the ids from ``RETURNING`` (matching the draft on ``returning``, a column
+    unique in the chunk) in the same statement; SQLite has no data-modifying CTE and looks each
+    id up by a unique key (``lookup``: a scalar subquery correlated with the draft)."""
+    if connection.vendor == "postgresql":
+        _run(
+            f"WITH new AS ({insert} RETURNING id, {returning}) UPDATE {DRAFT} SET {column} = new.id "
+            f"FROM new WHERE {DRAFT}.{returning} = new.{returning}",
+            params,
+        )
+        return
+    _run(insert, params)
+    _run(f"UPDATE {DRAFT} SET {column} = ({lookup})")
+
+
 def insert_invoices(
     lo: int, hi: int, *, issue: Any, due: Any, run_id: int | None, now: Any
 ) -> None:
@@ -182,7 +201,7 @@ def insert_invoices(
         f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
         f"ELSE '{InvoiceStatus.OPEN.value}' END"
     )
-    _run(
+    _insert_linked(
         f"INSERT INTO {table(Invoice)} (number, kind, customer_id, issue_date, due_date, "
         "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
         "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
@@ -191,10 +210,9 @@ def insert_invoices(
         f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
         "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
         [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now, lo, hi],
-    )
-    _run(
-        f"UPDATE {DRAFT} SET invoice_id = (SELECT i.id FROM {table(Invoice)} i "
-        f"WHERE i.number = {DRAFT}.number)"
+        column="invoice_id",
+        returning="customer_id",
+        lookup=f"SELECT i.id FROM {table(Invoice)} i WHERE i.number = {DRAFT}.number",
     )
 
 
@@ -248,14 +266,14 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
     """
     txn = table(LedgerTransaction)
     select, params = _transactions(actor, now)
-    _run(
+    _insert_linked(
         f"INSERT INTO {txn} (idempotency_key, kind, description, reason, created_at, customer_id, "
         f"invoice_id, actor_kind, actor_id, actor_label) {select}",
         params,
-    )
-    _run(
-        f"UPDATE {DRAFT} SET txn_id = (SELECT t.id FROM {txn} t WHERE t.idempotency_key = "
-        f"'invoice:' || {DRAFT}.invoice_id || ':issued')"
+        column="txn_id",
+        returning="invoice_id",
+        lookup=f"SELECT t.id FROM {txn} t "
+        f"WHERE t.idempotency_key = 'invoice:' || {DRAFT}.invoice_id || ':issued'",
     )
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
     legs = [
