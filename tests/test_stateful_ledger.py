@@ -762,7 +762,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 "SELECT t.invoice_id, SUM(e.amount) FROM ledger_entry e "
                 "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
                 "JOIN ledger_account a ON a.id = e.account_id "
-                "WHERE t.kind = 'invoice_settled' AND a.kind = 'prepaid' GROUP BY t.invoice_id"
+                "WHERE t.kind IN ('invoice_issued', 'invoice_settled') AND a.kind = 'prepaid' "
+                "GROUP BY t.invoice_id"
             )
             settled = dict(cursor.fetchall())
             cursor.execute(
@@ -776,7 +777,7 @@ class LedgerMachine(RuleBasedStateMachine):
             refunded = dict(cursor.fetchall())  # credits of the prepaid account: negative
             cursor.execute(
                 "SELECT idempotency_key, COUNT(*) FROM ledger_ledgertransaction "
-                "WHERE idempotency_key LIKE 'invoice:%%:settled:issuance' "
+                "WHERE idempotency_key LIKE 'invoice:%%:issued' "
                 "GROUP BY idempotency_key HAVING COUNT(*) > 1"
             )
             assert cursor.fetchall() == []

@@ -146,6 +146,6 @@ def test_movements_are_signed_from_the_customers_viewpoint(
     assert body["count"] == 2
     newest, oldest = body["items"]
     assert (oldest["kind"], oldest["amount"]) == ("top_up", "50.00")
-    assert (newest["kind"], newest["amount"]) == ("invoice_settled", "-11.88")
+    assert (newest["kind"], newest["amount"]) == ("invoice_issued", "-11.88")
     assert {"transaction", "date", "description", "reason"} <= newest.keys()
     assert api.get("/customers/C9999999/movements").status_code == 404

@@ -137,3 +137,21 @@ def test_issue_invoice_now_invoices_one_customer_and_settles(make_customer, char
     assert invoice is not None and invoice.status == "paid"
     assert not Invoice.objects.filter(customer=other).exists()
     assert issue_invoice_now(customer, period_end=dt.date(2026, 11, 30), actor=actor) is None
+
+
+@pytest.mark.parametrize("rate", ["20", "10", "5.5", "2.1"])
+def test_vat_computed_by_the_database_rounds_like_the_money_helper(
+    make_customer, charge, bill, rate
+):
+    from encaisse.core.money import from_cents, to_cents, vat_cents
+
+    # Bases around every half-cent boundary of the rate, and large ones.
+    bases = ["0.01", "0.09", "0.10", "0.45", "9.09", "9.90", "12.34", "99.99", "123456.78"]
+    customers = {base: make_customer() for base in bases}
+    for base, customer in customers.items():
+        charge(customer, base, vat_rate=rate)
+    bill()
+    for base, customer in customers.items():
+        (row,) = Invoice.objects.get(customer=customer).vat_breakdown
+        expected = from_cents(vat_cents(to_cents(Decimal(base)), Decimal(rate)))
+        assert row == {"rate": f"{Decimal(rate):.2f}", "base": base, "vat": str(expected)}

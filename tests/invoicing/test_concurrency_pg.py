@@ -105,7 +105,14 @@ def _settlement_triggers() -> dict[str, int]:
     keys = LedgerTransaction.objects.filter(kind="invoice_settled").values_list(
         "idempotency_key", flat=True
     )
-    return dict(Counter(key.split(":")[3] for key in keys))
+    triggers = Counter(key.split(":")[3] for key in keys)
+    # Settled at issuance: the issuance posting itself has a prepaid leg.
+    triggers["issuance"] += (
+        LedgerTransaction.objects.filter(kind="invoice_issued", entries__account__kind="prepaid")
+        .distinct()
+        .count()
+    )
+    return dict(triggers)
 
 
 def _assert_numbers_gapless_and_chronological() -> list[str]:
@@ -172,7 +179,8 @@ def _assert_settled_exactly(customer, credited: int) -> None:
     assert _prepaid_from_entries(customer) == to_cents(balance.prepaid)  # no lost update
     kinds = _entries_by_kind(customer)
     assert -kinds["top_up"] == credited
-    assert kinds.get("invoice_settled", 0) == paid
+    # Paid at issuance (prepaid leg of the issuance posting) or by a later settlement.
+    assert kinds.get("invoice_issued", 0) + kinds.get("invoice_settled", 0) == paid
     assert balance.prepaid >= balance.floor
 
 
@@ -405,7 +413,8 @@ def _assert_invoices_agree_with_the_ledger() -> None:
             "SELECT t.invoice_id, SUM(e.amount) FROM ledger_entry e "
             "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
             "JOIN ledger_account a ON a.id = e.account_id "
-            "WHERE t.kind = 'invoice_settled' AND a.kind = 'prepaid' GROUP BY t.invoice_id"
+            "WHERE t.kind IN ('invoice_issued', 'invoice_settled') AND a.kind = 'prepaid' "
+            "GROUP BY t.invoice_id"
         )
         settled = dict(cursor.fetchall())
         cursor.execute(

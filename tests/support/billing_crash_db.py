@@ -211,7 +211,8 @@ def _money_checks(invoices: dict, per_customer: dict, lines: dict) -> dict[str, 
             "SELECT t.invoice_id, COUNT(DISTINCT t.id), SUM(e.amount) FROM ledger_entry e "
             "JOIN ledger_ledgertransaction t ON t.id = e.transaction_id "
             "JOIN ledger_account a ON a.id = e.account_id "
-            "WHERE t.kind = 'invoice_settled' AND a.kind = 'prepaid' GROUP BY t.invoice_id"
+            "WHERE t.kind IN ('invoice_issued', 'invoice_settled') AND a.kind = 'prepaid' "
+            "GROUP BY t.invoice_id"
         )
         settlements = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
         cursor.execute(

@@ -35,3 +35,60 @@ def db_datetime(value: dt.datetime) -> Any:
 
 def placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
+
+
+# --- Expressions that differ between the engines (bulk paths compute in SQL, not per row in Python)
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def least(a: str, b: str) -> str:
+    return f"LEAST({a}, {b})" if _pg() else f"MIN({a}, {b})"
+
+
+def greatest(a: str, b: str) -> str:
+    return f"GREATEST({a}, {b})" if _pg() else f"MAX({a}, {b})"
+
+
+def cents_text(expr: str) -> str:
+    """Integer cents → ``'12.34'``, as ``str(core.money.from_cents(x))`` (statement run with params:
+    ``%%`` is a literal ``%``)."""
+    sign = f"CASE WHEN {expr} < 0 THEN '-' ELSE '' END"
+    if _pg():
+        units = f"(ABS({expr}) / 100)::text || '.' || LPAD((ABS({expr}) %% 100)::text, 2, '0')"
+        return f"({sign} || {units})"
+    return f"({sign} || printf('%%d.%%02d', ABS({expr}) / 100, ABS({expr}) %% 100))"
+
+
+def zero_padded(expr: str, width: int) -> str:
+    """``f"{n:0{width}d}"`` for n ≥ 0 (wider numbers keep all their digits)."""
+    if _pg():
+        return f"LPAD(({expr})::text, GREATEST({width}, LENGTH(({expr})::text)), '0')"
+    return f"printf('%%0{width}d', {expr})"
+
+
+def json_object(pairs: dict[str, str]) -> str:
+    """A JSON object built by the database from SQL expressions (keys are trusted literals)."""
+    args = ", ".join(f"'{key}', {value}" for key, value in pairs.items())
+    return f"jsonb_build_object({args})" if _pg() else f"json_object({args})"
+
+
+def json_array(item: str, source: str, order: str) -> str:
+    """Scalar subquery: JSON array of ``item`` over the rows of ``source`` (``FROM … WHERE …``),
+    in ``order``; SQLite aggregates in the order of an ordered subquery."""
+    if _pg():
+        return f"(SELECT jsonb_agg({item} ORDER BY {order}) {source})"
+    return f"(SELECT json_group_array({item}) FROM (SELECT * {source} ORDER BY {order}))"
+
+
+def temp_table(name: str, columns: str) -> str:
+    """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL.
+
+    ``{key}`` in ``columns`` is the type of a single-column integer primary key: ``INTEGER`` on
+    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL.
+    """
+    columns = columns.format(key="bigint" if _pg() else "INTEGER")
+    suffix = " ON COMMIT DELETE ROWS" if _pg() else ""
+    return f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){suffix}"

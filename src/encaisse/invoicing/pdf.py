@@ -70,12 +70,12 @@ class Formatter:
         return format_date(value, length, locale=self.locale) if value else ""
 
 
-def _prepaid_movement(key: str) -> Decimal:
-    """Net debit of the customer's prepaid account by the journal transaction ``key``."""
+def _prepaid_movement(*keys: str) -> Decimal:
+    """Net debit of the customer's prepaid account by the journal transactions ``keys``."""
     from encaisse.ledger.models import AccountKind, Entry
 
     total = Entry.objects.filter(
-        transaction__idempotency_key=key, account__kind=AccountKind.PREPAID
+        transaction__idempotency_key__in=keys, account__kind=AccountKind.PREPAID
     ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
 
@@ -84,9 +84,13 @@ def paid_at_issuance(invoice: Invoice) -> Decimal:
     """What the prepaid balance settled when the invoice was issued (the issuance's ledger posting).
 
     Later top-ups settle the invoice too, but the document states the situation at issuance so
-    that it never depends on when it is rendered.
+    that it never depends on when it is rendered. The issuance posting settles in the same journal
+    transaction (``invoice:<id>:issued``); invoices issued before that change have a separate
+    ``invoice:<id>:settled:issuance``.
     """
-    return _prepaid_movement(f"invoice:{invoice.pk}:settled:issuance")
+    return _prepaid_movement(
+        f"invoice:{invoice.pk}:issued", f"invoice:{invoice.pk}:settled:issuance"
+    )
 
 
 def refunded_by_credit_note(note: Invoice) -> Decimal:

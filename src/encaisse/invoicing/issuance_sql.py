@@ -1,0 +1,353 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""The statements of one issuance chunk, computed by the database over the whole chunk.
+
+Python never touches a row of the chunk: a fixed number of ``INSERT … SELECT`` / ``UPDATE … FROM``
+statements (about fifteen, whatever the chunk size) work from two per-connection scratch tables:
+
+- ``issuance_rate``: per customer and VAT rate, the base (sum of the uninvoiced charges) and the
+  VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
+  (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
+- ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
+  settles now (as much as the balance allows above its floor), its accounts, its gapless number
+  (``first + row_number()`` of a block taken from the sequence), then its invoice and journal
+  transaction ids.
+
+Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
+temporary, so each connection, hence each billing worker, has its own.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+
+from encaisse.core.actors import Actor
+from encaisse.core.sql import (
+    cents_text,
+    greatest,
+    json_array,
+    json_object,
+    least,
+    table,
+    temp_table,
+    zero_padded,
+)
+from encaisse.customers.models import Customer
+from encaisse.ledger.exceptions import InsufficientFunds, UnbalancedTransaction
+from encaisse.ledger.models import Account, Entry, LedgerTransaction, TransactionKind
+
+from .exceptions import InvoicingError
+from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
+
+RATE = "issuance_rate"
+DRAFT = "issuance_draft"
+_TABLES = {
+    RATE: "customer_id bigint NOT NULL, rate bigint NOT NULL, base bigint NOT NULL, "
+    "vat bigint NOT NULL, charges bigint NOT NULL, period_start date, period_end date, "
+    "PRIMARY KEY (customer_id, rate)",
+    DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
+    "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
+    "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
+    "receivable_id bigint NOT NULL, invoice_id bigint, txn_id bigint",
+}
+BUYER_FIELDS = (
+    "number",
+    "name",
+    "kind",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "vat_number",
+    "siret",
+)
+
+
+def _run(sql: str, params: list[Any] | None = None) -> int:
+    """Execute one statement (always with a parameter list, so ``%%`` means ``%``); rows touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.rowcount
+
+
+def _rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.fetchall()
+
+
+def reset_tables() -> None:
+    for name, columns in _TABLES.items():
+        _run(temp_table(name, columns))
+        _run(f"DELETE FROM {name}")
+
+
+def _analyze(name: str) -> None:
+    """PostgreSQL keeps no statistics on temporary tables (autovacuum skips them): without them it
+    plans the joins with the chunk as if it were large, by sequential scans of the big tables."""
+    if connection.vendor == "postgresql":
+        _run(f"ANALYZE {name}")
+
+
+def _vat_half_up(base: str, rate: str) -> str:
+    """VAT cents on ``base`` cents at ``rate`` hundredths of a percent, half away from zero.
+
+    Both operands must be integers (PostgreSQL's ``SUM(bigint)`` is ``numeric``: cast it), so that
+    ``/`` truncates on both engines."""
+    return (
+        f"CASE WHEN {base} >= 0 THEN ({base} * {rate} + 5000) / 10000 "
+        f"ELSE -((-{base} * {rate} + 5000) / 10000) END"
+    )
+
+
+def collect_rates(lo: int, hi: int, period_end: Any, run_id: int | None) -> int:
+    """Total the chunk's uninvoiced charges per customer and rate; return the customers found."""
+    # SQLite would otherwise walk every uninvoiced charge of the table through the invoice_id
+    # index (it counts ``IS NULL`` as an equality) instead of the (customer, period) partial index.
+    index = " INDEXED BY charge_uninvoiced" if connection.vendor == "sqlite" else ""
+    already, params = "", [lo, hi, period_end]
+    if run_id is not None:
+        already = (
+            f" AND customer_id NOT IN (SELECT customer_id FROM {table(Invoice)}"
+            " WHERE billing_run_id = %s AND customer_id BETWEEN %s AND %s)"
+        )
+        params += [run_id, lo, hi]
+    base = "CAST(SUM(amount) AS bigint)"
+    _run(
+        f"INSERT INTO {RATE} (customer_id, rate, base, vat, charges, period_start, period_end) "
+        f"SELECT customer_id, vat_rate, SUM(amount), {_vat_half_up(base, 'vat_rate')}, "
+        f"COUNT(*), MIN(period_start), MAX(period_end) FROM {table(Charge)}{index} "
+        "WHERE invoice_id IS NULL AND customer_id BETWEEN %s AND %s AND period_start <= %s"
+        f"{already} GROUP BY customer_id, vat_rate",
+        params,
+    )
+    _analyze(RATE)
+    ((customers,),) = _rows(f"SELECT COUNT(DISTINCT customer_id) FROM {RATE}")
+    return int(customers)
+
+
+def check_rates(vat_ids: dict[Decimal, int]) -> None:
+    known = {int(rate * 100) for rate in vat_ids}
+    unknown = [rate for (rate,) in _rows(f"SELECT DISTINCT rate FROM {RATE}") if rate not in known]
+    if unknown:
+        raise InvoicingError(f"VAT rates without a VAT account: {sorted(unknown)}")
+
+
+def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
+    """One draft per customer: totals, accounts, number, and what the balance settles now.
+
+    Every join with a big table also bounds it by the chunk's customer range (here and below), so
+    that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
+    whole table, which it may otherwise prefer for a few thousand rows — once per chunk."""
+    account = table(Account)
+    available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
+    # The first number is ours (an int): inlined, as PostgreSQL's form repeats the expression.
+    seq = f"{int(first_number) - 1} + ROW_NUMBER() OVER (ORDER BY r.customer_id)"
+    number = f"%s || {zero_padded(seq, 6)}"
+    _run(
+        f"INSERT INTO {DRAFT} (customer_id, seq, number, charges, period_start, period_end, "
+        "excl, vat, total, paid, prepaid_id, receivable_id) "
+        f"SELECT r.customer_id, ROW_NUMBER() OVER (ORDER BY r.customer_id), {number}, r.charges, "
+        f"r.period_start, r.period_end, r.excl, r.vat, r.excl + r.vat, "
+        f"{least('r.excl + r.vat', available)}, p.id, q.id FROM ("
+        "SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
+        "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat "
+        f"FROM {RATE} GROUP BY customer_id) r "
+        f"JOIN {account} p ON p.customer_id = r.customer_id AND p.kind = 'prepaid' "
+        f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable' "
+        "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
+        [prefix, lo, hi, lo, hi],
+    )
+    _analyze(DRAFT)
+
+
+def _breakdown() -> str:
+    """EN 16931 BG-23 as stored: one ``{"rate", "base", "vat"}`` per rate, by ascending rate."""
+    item = json_object(
+        {"rate": cents_text("rate"), "base": cents_text("base"), "vat": cents_text("vat")}
+    )
+    return json_array(item, f"FROM {RATE} r WHERE r.customer_id = d.customer_id", "rate")
+
+
+def _insert_linked(
+    insert: str, params: list[Any], *, column: str, returning: str, lookup: str
+) -> None:
+    """Run ``insert`` and store each new row's id in the draft's ``column``.
+
+    PostgreSQL takes the ids from ``RETURNING`` (matching the draft on ``returning``, a column
+    unique in the chunk) in the same statement; SQLite has no data-modifying CTE and looks each
+    id up by a unique key (``lookup``: a scalar subquery correlated with the draft)."""
+    if connection.vendor == "postgresql":
+        _run(
+            f"WITH new AS ({insert} RETURNING id, {returning}) UPDATE {DRAFT} SET {column} = new.id "
+            f"FROM new WHERE {DRAFT}.{returning} = new.{returning}",
+            params,
+        )
+        return
+    _run(insert, params)
+    _run(f"UPDATE {DRAFT} SET {column} = ({lookup})")
+
+
+def insert_invoices(
+    lo: int, hi: int, *, issue: Any, due: Any, run_id: int | None, now: Any
+) -> None:
+    """The invoices (with the buyer snapshot and VAT breakdown built in SQL), then their ids."""
+    buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
+    status = (
+        f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
+        f"ELSE '{InvoiceStatus.OPEN.value}' END"
+    )
+    _insert_linked(
+        f"INSERT INTO {table(Invoice)} (number, kind, customer_id, issue_date, due_date, "
+        "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
+        "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
+        f"SELECT d.number, %s, d.customer_id, %s, %s, d.period_start, d.period_end, %s, d.excl, "
+        f"d.vat, d.total, {_breakdown()}, {buyer}, %s, d.paid, 0, {status}, '', %s "
+        f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
+        "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
+        [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now, lo, hi],
+        column="invoice_id",
+        returning="customer_id",
+        lookup=f"SELECT i.id FROM {table(Invoice)} i WHERE i.number = {DRAFT}.number",
+    )
+
+
+def attach_charges(lo: int, hi: int, period_end: Any) -> None:
+    """Put the totalled charges on their invoice; any other count means a concurrent change.
+
+    The customer range lets SQLite read only the chunk's part of the partial index (it would scan
+    the whole of it, every uninvoiced charge of the table, for each chunk)."""
+    charge = table(Charge)
+    index = " INDEXED BY charge_uninvoiced" if connection.vendor == "sqlite" else ""
+    attached = _run(
+        f"UPDATE {charge}{index} SET invoice_id = d.invoice_id FROM {DRAFT} d "
+        f"WHERE {charge}.customer_id = d.customer_id AND {charge}.invoice_id IS NULL "
+        f"AND {charge}.customer_id BETWEEN %s AND %s AND {charge}.period_start <= %s",
+        [lo, hi, period_end],
+    )
+    ((expected,),) = _rows(f"SELECT COALESCE(SUM(charges), 0) FROM {DRAFT}")
+    if attached != expected:
+        raise InvoicingError("charges changed while invoices were being issued; retry")
+
+
+def _transactions(actor: Actor, now: Any) -> tuple[str, list[Any]]:
+    """SELECT of the chunk's journal transactions: one per invoice with a non-zero total."""
+    cols = actor.fields()
+    description = (
+        "%s || d.number || CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
+    )
+    sql = (
+        f"SELECT 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, d.customer_id, "
+        f"d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 ORDER BY d.seq"
+    )
+    params = [
+        ":issued",
+        TransactionKind.INVOICE_ISSUED.value,
+        "Invoice ",
+        " issued",
+        " issued, paid from balance",
+        " issued, partly paid from balance",
+        now,
+        cols["actor_kind"],
+        cols["actor_id"],
+        cols["actor_label"],
+    ]
+    return sql, params
+
+
+def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+    """One journal transaction per invoice, ``invoice:<id>:issued``, that issues it and settles
+    what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr revenue (excl.),
+    Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch its receivable.
+    """
+    txn = table(LedgerTransaction)
+    select, params = _transactions(actor, now)
+    _insert_linked(
+        f"INSERT INTO {txn} (idempotency_key, kind, description, reason, created_at, customer_id, "
+        f"invoice_id, actor_kind, actor_id, actor_label) {select}",
+        params,
+        column="txn_id",
+        returning="invoice_id",
+        lookup=f"SELECT t.id FROM {txn} t "
+        f"WHERE t.idempotency_key = 'invoice:' || {DRAFT}.invoice_id || ':issued'",
+    )
+    vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
+    legs = [
+        (1, "d.prepaid_id", "d.paid", "d.paid <> 0"),
+        (2, "d.receivable_id", "d.total - d.paid", "d.total <> d.paid"),
+        (3, str(int(revenue_id)), "-d.excl", "d.excl <> 0"),
+    ]
+    selects = [
+        f"SELECT d.txn_id AS txn, {account} AS account, {amount} AS amount, {leg} AS leg "
+        f"FROM {DRAFT} d WHERE {where}"
+        for leg, account, amount, where in legs
+    ]
+    selects.append(
+        f"SELECT d.txn_id, CASE r.rate {vat_account} END, -r.vat, 4 FROM {RATE} r "
+        f"JOIN {DRAFT} d ON d.customer_id = r.customer_id WHERE r.vat <> 0"
+    )
+    _run(
+        f"INSERT INTO {table(Entry)} (transaction_id, account_id, amount, currency) "
+        f"SELECT txn, account, amount, %s FROM ({' UNION ALL '.join(selects)}) "
+        "AS legs ORDER BY txn, leg",
+        [settings.ENCAISSE_CURRENCY],
+    )
+    _check_zero_sum()
+
+
+def _check_zero_sum() -> None:
+    entry = table(Entry)
+    unbalanced = _rows(
+        f"SELECT e.transaction_id FROM {entry} e WHERE e.transaction_id BETWEEN "
+        f"(SELECT MIN(txn_id) FROM {DRAFT}) AND (SELECT MAX(txn_id) FROM {DRAFT}) "
+        "GROUP BY e.transaction_id, e.currency HAVING SUM(e.amount) <> 0"
+    )
+    if unbalanced:
+        raise UnbalancedTransaction()
+
+
+def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+    """Prepaid: guarded (never below the floor); receivable: + amount left due; hot accounts: once.
+
+    Prepaid, revenue and VAT accounts are credit-normal: a debit entry lowers the shown balance.
+    """
+    account = table(Account)
+    ((debits,),) = _rows(f"SELECT COUNT(*) FROM {DRAFT} WHERE paid <> 0")
+    guarded = _run(
+        f"UPDATE {account} SET balance = {account}.balance - d.paid FROM {DRAFT} d "
+        f"WHERE {account}.id = d.prepaid_id AND d.paid <> 0 "
+        f"AND ({account}.floor IS NULL OR {account}.balance - d.paid >= {account}.floor) "
+        f"AND {account}.customer_id BETWEEN %s AND %s",
+        [lo, hi],
+    )
+    if guarded != debits:
+        raise InsufficientFunds(account="prepaid")
+    _run(
+        f"UPDATE {account} SET balance = {account}.balance + d.total - d.paid FROM {DRAFT} d "
+        f"WHERE {account}.id = d.receivable_id AND d.total <> d.paid "
+        f"AND {account}.customer_id BETWEEN %s AND %s",
+        [lo, hi],
+    )
+    ids = {int(rate * 100): pk for rate, pk in vat_ids.items()}
+    hot = [
+        (int(v), ids[rate]) for rate, v in _rows(f"SELECT rate, SUM(vat) FROM {RATE} GROUP BY rate")
+    ]
+    ((revenue,),) = _rows(f"SELECT COALESCE(SUM(excl), 0) FROM {DRAFT}")
+    hot.append((int(revenue), revenue_id))
+    in_id_order = sorted((row for row in hot if row[0]), key=lambda row: row[1])
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {account} SET balance = balance + %s WHERE id = %s", in_id_order
+        )
+
+
+def results() -> list[tuple[int, int, int]]:
+    """(invoice id, total, paid) of the chunk's invoices, in number order."""
+    return [
+        (int(i), int(total), int(paid))
+        for i, total, paid in _rows(f"SELECT invoice_id, total, paid FROM {DRAFT} ORDER BY seq")
+    ]
