@@ -61,10 +61,11 @@ def test_the_customer_page_shows_their_ledger_and_invoices(admin_client, books):
         assert reverse("admin:ledger_ledgertransaction_change", args=[txn.pk]) in html
     assert reverse("admin:invoicing_invoice_change", args=[books.invoice.pk]) in html
     assert books.invoice.number in html
-    # The 5.00 top-up credited the balance, the 17.88 invoice became due, the balance paid 5.00.
+    # The 5.00 top-up credited the balance; the 17.88 invoice was issued paying 5.00 from the
+    # balance in the same journal transaction, so 12.88 became due.
     assert html.count("+€5.00") == 1
-    assert "+€17.88" in html
-    assert html.count("\u2212€5.00") == 2  # out of the balance, off the amount due
+    assert "+€12.88" in html
+    assert html.count("\u2212€5.00") == 1  # out of the balance
     assert f"customer__id__exact={customer.pk}" in html  # "see all" links
 
 
