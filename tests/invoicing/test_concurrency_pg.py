@@ -46,14 +46,21 @@ NOVEMBER_END = dt.date(2026, 11, 30)
 JOIN_TIMEOUT = 300  # seconds; the machine may be busy with benchmarks
 
 
-def run_concurrently(jobs: list[Callable[[], Any]]) -> list[tuple[Any, BaseException | None]]:
-    """Run each job in its own thread (and connection), all released at once; (result, error)."""
+def run_concurrently(
+    jobs: list[Callable[[], Any]], *, together: bool = True
+) -> list[tuple[Any, BaseException | None]]:
+    """Run each job in its own thread (and connection); (result, error) per job.
+
+    ``together``: the threads are released at once by a barrier; without it, jobs that order
+    themselves with events start as soon as their thread does.
+    """
     barrier = threading.Barrier(len(jobs))
     outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
 
     def work(index: int, job: Callable[[], Any]) -> None:
         try:
-            barrier.wait(timeout=JOIN_TIMEOUT)
+            if together:
+                barrier.wait(timeout=JOIN_TIMEOUT)
             outcomes[index] = (job(), None)
         except BaseException as exc:
             outcomes[index] = (None, exc)
@@ -486,29 +493,8 @@ def test_a_second_worker_starting_the_same_period_at_once_joins_the_run(
                 time.sleep(0.02)
         release.set()
 
-    outcomes = run_concurrently_unsynchronised([first, second, referee])
+    outcomes = run_concurrently([first, second, referee], together=False)
 
     assert _errors(outcomes) == []
     assert outcomes[0][0] == outcomes[1][0]
     assert BillingRun.objects.count() == 1
-
-
-def run_concurrently_unsynchronised(jobs):
-    """Like run_concurrently, for jobs that order themselves with events (no barrier)."""
-    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
-
-    def work(index: int, job) -> None:
-        try:
-            outcomes[index] = (job(), None)
-        except BaseException as exc:
-            outcomes[index] = (None, exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a worker is stuck"
-    return outcomes
