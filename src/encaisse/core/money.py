@@ -19,6 +19,7 @@ Decimal('0.13')
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -51,6 +52,24 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
     ):
         raise MoneyError(f"{field}: {value!r} has more than {places} decimals")
     return amount
+
+
+_TYPED_SPACES = re.compile(r"[\s\u00a0\u202f]")
+#: Plain decimal notation only: Decimal() would also take "1e3", "NaN" or "Infinity".
+_TYPED_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def parse_typed_amount(text: str) -> Decimal:
+    """An amount a person typed in a form: "1 234,50", "49.90" or "-5" (spaces and a decimal
+    comma allowed, at most 2 decimals); :class:`MoneyError` for anything else.
+
+    >>> parse_typed_amount("1\u202f234,5")
+    Decimal('1234.5')
+    """
+    raw = _TYPED_SPACES.sub("", text or "").replace(",", ".")
+    if not _TYPED_AMOUNT.match(raw):
+        raise MoneyError(f"{text!r} is not a plain decimal amount")
+    return parse_decimal(raw, places=2)
 
 
 def round_money(amount: Decimal) -> Decimal:

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_POST
 from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
-from encaisse.core.money import MoneyError, parse_decimal
+from encaisse.core.money import MoneyError, parse_typed_amount
 from encaisse.customers.models import Customer
 from encaisse.invoicing.models import Invoice
 from encaisse.ledger.models import LedgerTransaction
@@ -39,9 +39,6 @@ from encaisse.payments.services import record_staff_payment
 from encaisse.web.templatetags.panel import money
 
 CHEQUES_REFUSED = _("Cheques are not accepted: any cheque received is destroyed.")
-_SPACES = re.compile(r"[\s\u00a0\u202f]")
-#: Plain decimal notation only: Decimal() would also take "1e3", "NaN" or "Infinity".
-_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 class RecordPaymentForm(forms.Form):
@@ -80,11 +77,8 @@ class RecordPaymentForm(forms.Form):
     )
 
     def clean_amount(self) -> Decimal:
-        raw = _SPACES.sub("", self.cleaned_data["amount"]).replace(",", ".")
         try:
-            if not _AMOUNT.match(raw):
-                raise MoneyError(raw)
-            amount = parse_decimal(raw, places=2)
+            amount = parse_typed_amount(self.cleaned_data["amount"])
         except MoneyError as exc:
             raise forms.ValidationError(
                 _(

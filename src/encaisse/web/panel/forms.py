@@ -8,7 +8,6 @@ validates the whole again before anything is saved.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -16,14 +15,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.exceptions import ValidationError as EncaisseValidationError
-from encaisse.core.money import MoneyError, parse_decimal
+from encaisse.core.money import MoneyError, parse_typed_amount
 from encaisse.customers import validators
 from encaisse.customers.models import Customer, CustomerKind, Language
 from encaisse.customers.services import CustomerData
 
 MAX_TRANSFER = Decimal("999999999.99")  # the EPC QR code's upper bound (EPC069-12)
-#: Plain decimal notation only: Decimal() would also take "1e3", "NaN" or "Infinity".
-_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 
 
 def _check(field_cleaner: Any, value: str, *args: str) -> str:
@@ -118,11 +115,8 @@ class TransferAmountForm(forms.Form):
     )
 
     def clean_amount(self) -> Decimal:
-        raw = self.cleaned_data["amount"].replace("\u00a0", "").replace(" ", "").replace(",", ".")
         try:
-            if not _AMOUNT.match(raw):
-                raise MoneyError(raw)
-            amount = parse_decimal(raw, places=2, field="amount")
+            amount = parse_typed_amount(self.cleaned_data["amount"])
         except MoneyError as exc:
             raise forms.ValidationError(
                 _("Enter an amount in euros with at most two decimals, such as 49.90.")

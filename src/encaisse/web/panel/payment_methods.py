@@ -21,6 +21,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext
+from segno import helpers
 
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
@@ -35,12 +36,7 @@ CARD_BRANDS = ("CB", "Visa", "Mastercard")
 
 
 def transfer_qr_svg(amount: Decimal, reference: str) -> str:
-    """An EPC QR code (SEPA credit transfer) as inline SVG, or "" if segno is not installed."""
-    try:
-        import segno
-        from segno import helpers
-    except ImportError:  # pragma: no cover - segno is a pinned dependency
-        return ""
+    """An EPC QR code (SEPA credit transfer) as inline SVG."""
     seller = settings.ENCAISSE_SELLER
     qr = helpers.make_epc_qr(
         name=str(seller["name"])[:70],
@@ -49,7 +45,6 @@ def transfer_qr_svg(amount: Decimal, reference: str) -> str:
         amount=amount,
         text=reference,
     )
-    assert isinstance(qr, segno.QRCode)
     return str(qr.svg_inline(scale=4, dark="#1b1b1b", title=gettext("QR code for your transfer")))
 
 
