@@ -34,7 +34,6 @@ PAGE_SIZE = 50
 @dataclass(frozen=True)
 class MovementRow:
     at: dt.datetime
-    kind: str
     kind_label: str
     description: str
     reason: str
@@ -79,7 +78,6 @@ def movement_rows(entries: Iterable[Entry]) -> list[MovementRow]:
     return [
         MovementRow(
             at=e.transaction.created_at,
-            kind=e.transaction.kind,
             kind_label=str(labels.get(e.transaction.kind, e.transaction.kind)),
             description=describe(e.transaction, getattr(e, "invoice_number", None) or ""),
             reason=e.transaction.reason,

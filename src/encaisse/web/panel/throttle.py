@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -50,4 +49,4 @@ def record_failure(request: HttpRequest, username: str) -> None:
 
 def clear_failures(request: HttpRequest, username: str) -> None:
     """A successful sign-in forgets that login's failures (not the address's)."""
-    LoginFailure.objects.filter(Q(username=normalise(username))).delete()
+    LoginFailure.objects.filter(username=normalise(username)).delete()
