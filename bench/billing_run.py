@@ -9,9 +9,10 @@ Each run starts from a fresh database: a SQLite file under ``bench/out/`` by def
 ``--database-url postgres://…``, a dedicated PostgreSQL database (``--db-name``, default
 ``encaisse_bench``; the database named in the URL is never touched) dropped and created again.
 
-1. seed N customers with raw SQL ``executemany`` (two accounts each, a balanced bank top-up for 95 %
-   of them — most cover their invoice, some only part of it, 5 % have no balance — and one or two
-   uninvoiced charges of the billing month) and time ``check_ledger()`` on that ledger (P8);
+1. seed N customers with raw SQL (``executemany``; COPY on PostgreSQL): two accounts each, a
+   balanced bank top-up for 95 % of them — most cover their invoice, some only part of it, 5 % have
+   no balance — and one or two uninvoiced charges of the billing month; and time
+   ``check_ledger()`` on that ledger (P8);
 2. measure the raw-SQL floor: the same prepaid accounts debited by the same amounts, in chunks of
    the same size, one transaction per chunk (one debit row per account under a unique
    (run, account) constraint, a guarded balance update, one aggregated counter-account update);
@@ -175,6 +176,35 @@ def code_under_test() -> str:
     return f"{package} at {commit} ({state})"
 
 
+def wal_written(connection: Any) -> tuple[int, int, int] | None:
+    """PostgreSQL's WAL counters so far (records, full-page images, bytes): the server's write
+    volume, which the run's cost follows. None on SQLite."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT wal_records, wal_fpi, wal_bytes FROM pg_stat_wal")
+        records, fpi, size = cursor.fetchone()
+    return int(records), int(fpi), int(size)
+
+
+def server_settings(connection: Any) -> str:
+    """The settings the figures depend on: PostgreSQL's memory, WAL and durability; SQLite's
+    journal, durability and page cache, as Encaisse's connection sets them."""
+    names = (
+        ("shared_buffers", "max_wal_size", "synchronous_commit", "full_page_writes", "work_mem")
+        if connection.vendor == "postgresql"
+        else ("journal_mode", "synchronous", "cache_size", "mmap_size", "wal_autocheckpoint")
+    )
+    values = []
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(
+                f"SHOW {name}" if connection.vendor == "postgresql" else f"PRAGMA {name}"
+            )
+            values.append(f"{name}={cursor.fetchone()[0]}")
+    return " ".join(values)
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
@@ -207,7 +237,7 @@ def timed(label: str, sink: dict[str, float]) -> Iterator[None]:
     print(f"  {label}: {sink[label]:.2f} s (load {load_average()})", flush=True)
 
 
-# --- Seeding (raw SQL, executemany) --------------------------------------------------------------
+# --- Seeding (raw SQL: executemany, or COPY on PostgreSQL) ---------------------------------------
 
 
 @dataclass
@@ -273,7 +303,7 @@ def seed(n: int, expected: Expected) -> dict[str, int]:  # noqa: C901
     sql_customer = insert(
         "customers_customer",
         "id, number, name, email, kind, language, address_line1, address_line2, postal_code, "
-        "city, country, vat_number, siret, external_id, created_at",
+        "city, country, vat_number, siret, service_code, external_id, created_at",
     )
     sql_account = insert(
         "ledger_account",
@@ -328,6 +358,7 @@ def seed(n: int, expected: Expected) -> dict[str, int]:  # noqa: C901
                     f"{75001 + i % 20:05d}",
                     "Paris",
                     "FR",
+                    "",
                     "",
                     "",
                     "",
@@ -401,11 +432,11 @@ def seed(n: int, expected: Expected) -> dict[str, int]:  # noqa: C901
                 expected.debits.append((i, prepaid, paid))
         with transaction.atomic():
             cursor = raw_cursor(connection)
-            cursor.executemany(sql_customer, customers)
-            cursor.executemany(sql_account, accounts)
-            cursor.executemany(sql_txn, txns)
-            cursor.executemany(sql_entry, entries)
-            cursor.executemany(sql_charge, charges)
+            insert_rows(cursor, sql_customer, customers)
+            insert_rows(cursor, sql_account, accounts)
+            insert_rows(cursor, sql_txn, txns)
+            insert_rows(cursor, sql_entry, entries)
+            insert_rows(cursor, sql_charge, charges)
         counts["customers"] += len(customers)
         counts["accounts"] += len(accounts)
         counts["transactions"] += len(txns)
@@ -441,6 +472,19 @@ def max_id(connection: Any, table: str) -> int:
         return int(cursor.fetchone()[0])
 
 
+def insert_rows(cursor: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    """``executemany`` of ``sql`` on SQLite; on PostgreSQL the same rows by COPY, one statement per
+    batch, so that the statement-level reference checks (``core.integrity``) run once per batch,
+    as for the billing run's ``INSERT … SELECT``, not once per seeded row."""
+    if not hasattr(cursor, "copy"):
+        cursor.executemany(sql, rows)
+        return
+    head = sql.split(" VALUES ", 1)[0].replace("INSERT INTO", "COPY", 1)
+    with cursor.copy(f"{head} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def raw_cursor(connection: Any) -> Any:
     """A DB-API cursor on Django's connection, without Django's wrapper.
 
@@ -464,6 +508,18 @@ def analyze(connection: Any) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    checkpoint(connection)
+
+
+def checkpoint(connection: Any) -> None:
+    """Write the pages dirtied so far to the database files, so that a timed phase does not pay
+    for the seeding's (PostgreSQL: a CHECKPOINT, which needs a superuser; SQLite: the WAL folded
+    into the database file and truncated)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("CHECKPOINT")
+        else:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 # --- The raw-SQL floor ---------------------------------------------------------------------------
@@ -784,6 +840,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  database: {os.environ['DATABASE_URL']}")
     print(f"  code: {code_under_test()}")
     print(f"  fsync 4 KiB append: median {fsync_median:.3f} ms, p90 {fsync_p90:.3f} ms")
+    print(f"  server settings: {server_settings(connection)}")
     print(f"  load average at start: {load_average()}", flush=True)
 
     t: dict[str, float] = {}
@@ -818,11 +875,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
 
+    checkpoint(connection)
     print("  billing run …", flush=True)
     sql_profile = SqlProfile() if args.sql_profile else None
     client_before, server_before = cpu_seconds(connection)
+    wal_before = wal_written(connection)
     summary, seconds = billing_run(chunk_size, args.profile, sql_profile)
     client_after, server_after = cpu_seconds(connection)
+    wal_after = wal_written(connection)
     rows = rows_written(summary.run.pk)
     written = sum(rows.values())
     print(
@@ -835,6 +895,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server_before is not None and server_after is not None:
         cpu += f", {server_after - server_before:.2f} s PostgreSQL backend"
     print(cpu + f" (wall {seconds:.2f} s)")
+    if wal_before is not None and wal_after is not None:
+        records, fpi, size = (
+            after - before for after, before in zip(wal_after, wal_before, strict=True)
+        )
+        print(f"    WAL: {records:,} records, {fpi:,} full-page images, {size / 2**20:,.0f} MiB")
     if sql_profile:
         sql_profile.report(seconds)
     print(f"    summary: total {summary.total}, settled {summary.settled}")
