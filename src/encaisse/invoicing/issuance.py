@@ -38,7 +38,7 @@ from encaisse.core.actors import Actor
 from encaisse.core.sequences import allocate
 from encaisse.core.sql import db_date, db_datetime, placeholders, table
 from encaisse.customers.models import Customer
-from encaisse.ledger.accounts import system_account, vat_account
+from encaisse.ledger.accounts import system_account_ids, vat_account_qualifier
 from encaisse.ledger.models import Account, AccountKind
 
 from . import issuance_sql as sql
@@ -104,8 +104,12 @@ def issue_invoices(
     if not connection.in_atomic_block:
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
-    revenue_id = system_account(AccountKind.REVENUE).pk
-    vat_ids = {rate: vat_account(rate).pk for rate in settings.ENCAISSE_VAT_RATES}
+    rates = list(settings.ENCAISSE_VAT_RATES)
+    revenue_id, *vat_pks = system_account_ids(
+        [(AccountKind.REVENUE, "")]
+        + [(AccountKind.VAT_COLLECTED, vat_account_qualifier(rate)) for rate in rates]
+    )
+    vat_ids = dict(zip(rates, vat_pks, strict=True))
     _lock_accounts(lo, hi, [revenue_id, *vat_ids.values()])
     sql.reset_tables()
     end = db_date(period_end)

@@ -9,8 +9,9 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
   settles now (as much as the balance allows above its floor), its accounts, its gapless number
-  (``first + row_number()`` of a block taken from the sequence), then its invoice and journal
-  transaction ids.
+  (``first + row_number()`` of a block taken from the sequence), and the ids its invoice and
+  journal transaction will have (taken beforehand, :func:`encaisse.core.sql.new_id`, so that no
+  statement reads an inserted row back).
 
 Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
@@ -28,9 +29,11 @@ from encaisse.core.actors import Actor
 from encaisse.core.sql import (
     cents_text,
     greatest,
-    json_array,
+    json_array_agg,
     json_object,
     least,
+    new_id,
+    ordered,
     table,
     temp_table,
     zero_padded,
@@ -51,7 +54,8 @@ _TABLES = {
     DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
-    "receivable_id bigint NOT NULL, invoice_id bigint, txn_id bigint",
+    "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL, "
+    "breakdown {json} NOT NULL",
 }
 BUYER_FIELDS = (
     "number",
@@ -138,7 +142,7 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
 
 
 def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
-    """One draft per customer: totals, accounts, number, and what the balance settles now.
+    """One draft per customer: totals, accounts, number, ids, and what the balance settles now.
 
     Every join with a big table also bounds it by the chunk's customer range (here and below), so
     that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
@@ -146,17 +150,18 @@ def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
     # The first number is ours (an int): inlined, as PostgreSQL's form repeats the expression.
-    seq = f"{int(first_number) - 1} + ROW_NUMBER() OVER (ORDER BY r.customer_id)"
-    number = f"%s || {zero_padded(seq, 6)}"
+    ordinal = "ROW_NUMBER() OVER (ORDER BY r.customer_id)"
+    number = f"%s || {zero_padded(f'{int(first_number) - 1} + {ordinal}', 6)}"
+    ids = f"{new_id(Invoice, ordinal)}, {new_id(LedgerTransaction, ordinal)}"
     _run(
         f"INSERT INTO {DRAFT} (customer_id, seq, number, charges, period_start, period_end, "
-        "excl, vat, total, paid, prepaid_id, receivable_id) "
-        f"SELECT r.customer_id, ROW_NUMBER() OVER (ORDER BY r.customer_id), {number}, r.charges, "
+        "excl, vat, total, paid, prepaid_id, receivable_id, invoice_id, txn_id, breakdown) "
+        f"SELECT r.customer_id, {ordinal}, {number}, r.charges, "
         f"r.period_start, r.period_end, r.excl, r.vat, r.excl + r.vat, "
-        f"{least('r.excl + r.vat', available)}, p.id, q.id FROM ("
+        f"{least('r.excl + r.vat', available)}, p.id, q.id, {ids}, r.breakdown FROM ("
         "SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
-        "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat "
-        f"FROM {RATE} GROUP BY customer_id) r "
+        f"MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat, {_breakdown()} "
+        f"AS breakdown FROM {ordered(RATE, 'customer_id, rate')} AS rates GROUP BY customer_id) r "
         f"JOIN {account} p ON p.customer_id = r.customer_id AND p.kind = 'prepaid' "
         f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable' "
         "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
@@ -166,53 +171,33 @@ def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
 
 
 def _breakdown() -> str:
-    """EN 16931 BG-23 as stored: one ``{"rate", "base", "vat"}`` per rate, by ascending rate."""
+    """EN 16931 BG-23 as stored: one ``{"rate", "base", "vat"}`` per rate, by ascending rate
+    (aggregated per customer while the draft is built, not by a subquery per invoice)."""
     item = json_object(
         {"rate": cents_text("rate"), "base": cents_text("base"), "vat": cents_text("vat")}
     )
-    return json_array(item, f"FROM {RATE} r WHERE r.customer_id = d.customer_id", "rate")
-
-
-def _insert_linked(
-    insert: str, params: list[Any], *, column: str, returning: str, lookup: str
-) -> None:
-    """Run ``insert`` and store each new row's id in the draft's ``column``.
-
-    PostgreSQL takes the ids from ``RETURNING`` (matching the draft on ``returning``, a column
-    unique in the chunk) in the same statement; SQLite has no data-modifying CTE and looks each
-    id up by a unique key (``lookup``: a scalar subquery correlated with the draft)."""
-    if connection.vendor == "postgresql":
-        _run(
-            f"WITH new AS ({insert} RETURNING id, {returning}) UPDATE {DRAFT} SET {column} = new.id "
-            f"FROM new WHERE {DRAFT}.{returning} = new.{returning}",
-            params,
-        )
-        return
-    _run(insert, params)
-    _run(f"UPDATE {DRAFT} SET {column} = ({lookup})")
+    return json_array_agg(item, "rate")
 
 
 def insert_invoices(
     lo: int, hi: int, *, issue: Any, due: Any, run_id: int | None, now: Any
 ) -> None:
-    """The invoices (with the buyer snapshot and VAT breakdown built in SQL), then their ids."""
+    """The invoices, with the buyer snapshot and VAT breakdown built in SQL."""
     buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
     status = (
         f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
         f"ELSE '{InvoiceStatus.OPEN.value}' END"
     )
-    _insert_linked(
-        f"INSERT INTO {table(Invoice)} (number, kind, customer_id, issue_date, due_date, "
+    _run(
+        f"INSERT INTO {table(Invoice)} (id, number, kind, customer_id, issue_date, due_date, "
         "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
         "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
-        f"SELECT d.number, %s, d.customer_id, %s, %s, d.period_start, d.period_end, %s, d.excl, "
-        f"d.vat, d.total, {_breakdown()}, {buyer}, %s, d.paid, 0, {status}, '', %s "
+        f"SELECT d.invoice_id, d.number, %s, d.customer_id, %s, %s, d.period_start, d.period_end, "
+        "%s, d.excl, "
+        f"d.vat, d.total, d.breakdown, {buyer}, %s, d.paid, 0, {status}, '', %s "
         f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
         "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
         [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now, lo, hi],
-        column="invoice_id",
-        returning="customer_id",
-        lookup=f"SELECT i.id FROM {table(Invoice)} i WHERE i.number = {DRAFT}.number",
     )
 
 
@@ -241,7 +226,8 @@ def _transactions(actor: Actor, now: Any) -> tuple[str, list[Any]]:
         "%s || d.number || CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
     )
     sql = (
-        f"SELECT 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, d.customer_id, "
+        f"SELECT d.txn_id, 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, "
+        "d.customer_id, "
         f"d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 ORDER BY d.seq"
     )
     params = [
@@ -264,16 +250,11 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
     what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr revenue (excl.),
     Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch its receivable.
     """
-    txn = table(LedgerTransaction)
     select, params = _transactions(actor, now)
-    _insert_linked(
-        f"INSERT INTO {txn} (idempotency_key, kind, description, reason, created_at, customer_id, "
-        f"invoice_id, actor_kind, actor_id, actor_label) {select}",
+    _run(
+        f"INSERT INTO {table(LedgerTransaction)} (id, idempotency_key, kind, description, reason, "
+        f"created_at, customer_id, invoice_id, actor_kind, actor_id, actor_label) {select}",
         params,
-        column="txn_id",
-        returning="invoice_id",
-        lookup=f"SELECT t.id FROM {txn} t "
-        f"WHERE t.idempotency_key = 'invoice:' || {DRAFT}.invoice_id || ':issued'",
     )
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
     legs = [
@@ -290,24 +271,16 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
         f"SELECT d.txn_id, CASE r.rate {vat_account} END, -r.vat, 4 FROM {RATE} r "
         f"JOIN {DRAFT} d ON d.customer_id = r.customer_id WHERE r.vat <> 0"
     )
+    legs_sql = " UNION ALL ".join(selects)
+    # Invariant I1 (every transaction sums to zero), checked on the very rows inserted below, in
+    # the scratch tables rather than by reading a chunk's entries back from the ledger.
+    if _rows(f"SELECT txn FROM ({legs_sql}) AS legs GROUP BY txn HAVING SUM(amount) <> 0"):
+        raise UnbalancedTransaction()
     _run(
         f"INSERT INTO {table(Entry)} (transaction_id, account_id, amount, currency) "
-        f"SELECT txn, account, amount, %s FROM ({' UNION ALL '.join(selects)}) "
-        "AS legs ORDER BY txn, leg",
+        f"SELECT txn, account, amount, %s FROM ({legs_sql}) AS legs ORDER BY txn, leg",
         [settings.ENCAISSE_CURRENCY],
     )
-    _check_zero_sum()
-
-
-def _check_zero_sum() -> None:
-    entry = table(Entry)
-    unbalanced = _rows(
-        f"SELECT e.transaction_id FROM {entry} e WHERE e.transaction_id BETWEEN "
-        f"(SELECT MIN(txn_id) FROM {DRAFT}) AND (SELECT MAX(txn_id) FROM {DRAFT}) "
-        "GROUP BY e.transaction_id, e.currency HAVING SUM(e.amount) <> 0"
-    )
-    if unbalanced:
-        raise UnbalancedTransaction()
 
 
 def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:

@@ -46,9 +46,13 @@ def customer_account(customer: Customer, kind: AccountKind) -> Account:
     return Account.objects.get(customer=customer, kind=kind)
 
 
+def system_account_code(kind: AccountKind, qualifier: str = "") -> str:
+    return f"{kind}:{qualifier}" if qualifier else str(kind)
+
+
 def system_account(kind: AccountKind, qualifier: str = "") -> Account:
     """A provider-level account such as ``revenue`` or ``vat_collected:20.00`` (created on first use)."""
-    code = f"{kind}:{qualifier}" if qualifier else str(kind)
+    code = system_account_code(kind, qualifier)
     account, _ = Account.objects.get_or_create(
         code=code,
         defaults={
@@ -61,4 +65,20 @@ def system_account(kind: AccountKind, qualifier: str = "") -> Account:
 
 
 def vat_account(rate: Decimal) -> Account:
-    return system_account(AccountKind.VAT_COLLECTED, f"{rate:.2f}")
+    return system_account(AccountKind.VAT_COLLECTED, vat_account_qualifier(rate))
+
+
+def vat_account_qualifier(rate: Decimal) -> str:
+    return f"{rate:.2f}"
+
+
+def system_account_ids(accounts: list[tuple[AccountKind, str]]) -> list[int]:
+    """Ids of several system accounts (kind, qualifier) in one query, opening any missing one.
+
+    For bulk paths, which need the revenue and every VAT account once per chunk."""
+    codes = [system_account_code(kind, qualifier) for kind, qualifier in accounts]
+    found = dict(Account.objects.filter(code__in=codes).values_list("code", "id"))
+    return [
+        found[code] if code in found else system_account(kind, qualifier).pk
+        for code, (kind, qualifier) in zip(codes, accounts, strict=True)
+    ]
