@@ -44,6 +44,11 @@ def forbid_changes(
     On SQLite a migration that rebuilds the table (most ``AlterField``) drops its triggers: such a
     migration must call this again. The immutability tests run on a freshly migrated database.
 
+    PostgreSQL fires them AFTER the row is written: a BEFORE row trigger makes the executor lock
+    each old row first (a WAL record per row, whether the trigger's WHEN holds or not), which the
+    billing run's ``UPDATE`` of 1.5 M charges paid for nothing; raising in an AFTER trigger aborts
+    the statement just the same. SQLite has no such cost and keeps BEFORE.
+
     Without ``frozen_columns`` every UPDATE is refused; with them, only an UPDATE that changes one
     of those columns is. ``only_when`` (an SQL condition on ``OLD``) narrows both rules, for
     instance to charges already on an invoice.
@@ -69,12 +74,12 @@ def forbid_changes(
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in frozen_columns)
         upd = " AND ".join(p for p in (f"({changed})" if changed else "", cond or "") if p)
         statements.append(
-            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER {table}_no_update AFTER UPDATE ON {table} FOR EACH ROW "
             f"{f'WHEN ({upd})' if upd else ''} EXECUTE FUNCTION encaisse_forbid_change();"
         )
         if not allow_delete:
             statements.append(
-                f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} FOR EACH ROW "
+                f"CREATE TRIGGER {table}_no_delete AFTER DELETE ON {table} FOR EACH ROW "
                 f"{f'WHEN ({cond})' if cond else ''} EXECUTE FUNCTION encaisse_forbid_change();"
             )
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported

@@ -176,7 +176,8 @@ class InvoiceStatus(models.TextChoices):
 class Invoice(models.Model):
     """An issued invoice or credit note. Rows exist only once issued: the number is allocated then."""
 
-    number = models.CharField(_("number"), max_length=35, unique=True)
+    # Unique through the constraint in Meta (no second, pattern-ops index on PostgreSQL).
+    number = models.CharField(_("number"), max_length=35)
     kind = models.CharField(_("kind"), max_length=12, choices=InvoiceKind.choices)
     # Indexed by the composite "invoice_open" index (customer first).
     customer = models.ForeignKey(
@@ -198,6 +199,7 @@ class Invoice(models.Model):
     vat_breakdown = models.JSONField(_("VAT breakdown"))
     # Buyer identity as it was at issuance (name, address, VAT number, SIRET): an invoice never changes.
     buyer = models.JSONField(_("buyer"))
+    # Indexed by the partial "invoice_credit_notes" index: only credit notes have one.
     credited_invoice = models.ForeignKey(
         "self",
         verbose_name=_("credited invoice"),
@@ -205,6 +207,7 @@ class Invoice(models.Model):
         null=True,
         blank=True,
         related_name="credit_notes",
+        db_index=False,
     )
     # Indexed by the unique (billing_run, customer) constraint.
     billing_run = models.ForeignKey(
@@ -227,6 +230,7 @@ class Invoice(models.Model):
         verbose_name_plural = _("invoices")
         ordering = ["-issue_date", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="invoice_number_unique"),
             models.UniqueConstraint(
                 fields=["billing_run", "customer"],
                 condition=models.Q(billing_run__isnull=False),
@@ -238,7 +242,14 @@ class Invoice(models.Model):
                 name="invoice_settlement_within_total",
             ),
         ]
-        indexes = [models.Index(fields=["customer", "status", "issue_date"], name="invoice_open")]
+        indexes = [
+            models.Index(fields=["customer", "status", "issue_date"], name="invoice_open"),
+            models.Index(
+                fields=["credited_invoice"],
+                condition=models.Q(credited_invoice__isnull=False),
+                name="invoice_credit_notes",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number
@@ -251,11 +262,14 @@ class Invoice(models.Model):
 class Charge(ActorFields):
     """A billable item; once invoiced, the invoice's line (frozen)."""
 
+    # Found by customer through the partial indexes below (uninvoiced charges, external ids);
+    # invoiced ones through their invoice. A plain index would be rewritten at every invoicing.
     customer = models.ForeignKey(
         "customers.Customer",
         verbose_name=_("customer"),
         on_delete=models.PROTECT,
         related_name="charges",
+        db_index=False,
     )
     invoice = models.ForeignKey(
         Invoice,
@@ -265,8 +279,14 @@ class Charge(ActorFields):
         blank=True,
         related_name="lines",
     )
+    # Indexed by the partial "charge_subscription" index (charges posted through the API have none).
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="charges"
+        Subscription,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        db_index=False,
     )
     description = models.CharField(_("description"), max_length=200)
     quantity = FixedDecimalField(_("quantity"), places=4)
@@ -294,7 +314,12 @@ class Charge(ActorFields):
                 fields=["customer", "period_start"],
                 condition=models.Q(invoice__isnull=True),
                 name="charge_uninvoiced",
-            )
+            ),
+            models.Index(
+                fields=["subscription"],
+                condition=models.Q(subscription__isnull=False),
+                name="charge_subscription",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -96,7 +96,9 @@ class LedgerTransaction(ActorFields, AppendOnlyModel):
     the source, e.g. ``invoice:42:issued`` or ``topup:bank:<entry ref>``), when.
     """
 
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # Unique through the constraint below: a plain unique index (``unique=True`` would add a
+    # second, pattern-ops index on PostgreSQL, written at every posting and never read).
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     kind = models.CharField(_("kind"), max_length=20, choices=TransactionKind.choices)
     description = models.CharField(_("description"), max_length=200)
     reason = models.TextField(_("reason"), blank=True)
@@ -119,18 +121,29 @@ class LedgerTransaction(ActorFields, AppendOnlyModel):
         blank=True,
         related_name="ledger_transactions",
     )
-    reverses = models.OneToOneField(
+    # At most one reversal per transaction: the partial unique constraint below, which leaves out
+    # the NULLs of every ordinary posting (a one-to-one field would index them all).
+    reverses = models.ForeignKey(
         "self",
         verbose_name=_("reverses"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="reversed_by",
+        related_name="reversals",
+        db_index=False,
     )
 
     class Meta:
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="ledger_txn_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=models.Q(reverses__isnull=False),
+                name="ledger_txn_reversed_once",
+            ),
+        ]
         indexes = [models.Index(fields=["customer", "id"], name="ledger_txn_customer")]
 
     def __str__(self) -> str:
