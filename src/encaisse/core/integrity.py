@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""Foreign keys checked once per statement on PostgreSQL, for the tables filled by the million.
+
+Why: PostgreSQL checks a foreign key with one query per new row, which also locks the parent row
+(``SELECT … FOR KEY SHARE``, a WAL record each). The billing run writes about twelve such
+references per invoice (entries → transaction and account, transaction → customer and invoice,
+invoice → customer and run, charge → invoice): at 1 M invoices those checks were ≈ 40 % of the
+run (docs/benchmarks.md). These references are given the same guarantee, still enforced by the
+database for every writer (ORM, raw SQL, shell), by three triggers each:
+
+- on the child table, an ``AFTER INSERT`` (and, where the column is set later, ``AFTER UPDATE``)
+  statement trigger looks up, in one anti-join of the distinct values of the statement's new rows
+  (its transition table, SQL:2011) with the parent's primary key, any reference to a missing row,
+  and aborts the statement with ``foreign_key_violation``;
+- on the parent table, an ``AFTER DELETE`` statement trigger refuses to delete a row still
+  referenced (``NO ACTION``, as Django's ``PROTECT`` asks), and a row trigger refuses to change a
+  referenced table's primary key.
+
+Unlike Django's ``DEFERRABLE INITIALLY DEFERRED`` constraints, the check runs at the end of each
+statement, not at COMMIT: the parent must be written first, which every money path does (invoice,
+then its charges and journal transaction, then its entries). SQLite keeps its native foreign keys:
+there a check is one primary-key look-up without a lock. The model fields keep ``db_constraint``:
+a later ``AlterField`` of one of these fields on PostgreSQL would add the constraint back (correct,
+only slower) and should call :func:`check_per_statement` again.
+
+Written here because no library offers it; the trigger SQL follows the PostgreSQL manual, "CREATE
+TRIGGER" (transition relations) and "Trigger Functions" (PL/pgSQL).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+KEY_FUNCTION = """
+CREATE OR REPLACE FUNCTION encaisse_forbid_key_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'encaisse: the id of % rows never changes (other rows refer to it)',
+        TG_TABLE_NAME USING ERRCODE = 'foreign_key_violation';
+END
+$$;
+"""
+
+
+def _run(schema_editor: Any, sql: str) -> None:
+    """Without parameters, so that ``%`` in a RAISE message is not taken for a placeholder."""
+    schema_editor.execute(sql, None)
+
+
+def _names(child: str, column: str) -> tuple[str, str]:
+    return f"encaisse_ref_{child}_{column}", f"encaisse_refd_{child}_{column}"
+
+
+def _foreign_key_name(cursor: Any, child: str, column: str) -> str | None:
+    cursor.execute(
+        "SELECT c.conname FROM pg_constraint c JOIN pg_attribute a "
+        "ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
+        "WHERE c.contype = 'f' AND c.conrelid = %s::regclass AND a.attname = %s",
+        [child, column],
+    )
+    row = cursor.fetchone()
+    return None if row is None else str(row[0])
+
+
+def check_per_statement(
+    schema_editor: Any, child: str, column: str, parent: str, *, on_update: bool = False
+) -> None:
+    """Replace the foreign key ``child.column → parent.id`` by statement-level triggers (PostgreSQL).
+
+    ``on_update``: also check UPDATE statements of ``child`` (a column set after the row is
+    written, like a charge's invoice); columns that never change after INSERT need not.
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    check, guard = _names(child, column)
+    with schema_editor.connection.cursor() as cursor:
+        name = _foreign_key_name(cursor, child, column)
+    if name is not None:
+        _run(schema_editor, f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
+    _run(
+        schema_editor,
+        f"""CREATE OR REPLACE FUNCTION {check}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT {column} AS id FROM new_rows) n
+               WHERE n.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.id))
+    THEN
+        RAISE EXCEPTION 'encaisse: {child}.{column} refers to a {parent} row that does not exist'
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;""",
+    )
+    events = ["INSERT", "UPDATE"] if on_update else ["INSERT"]
+    for event in events:
+        _run(
+            schema_editor,
+            f"CREATE OR REPLACE TRIGGER {check}_{event.lower()} AFTER {event} ON {child} "
+            f"REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {check}()",
+        )
+    _run(
+        schema_editor,
+        f"""CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM old_rows o
+               WHERE EXISTS (SELECT 1 FROM {child} c WHERE c.{column} = o.id)) THEN
+        RAISE EXCEPTION 'encaisse: {parent} rows referred to by {child}.{column} cannot be deleted'
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;""",
+    )
+    _run(
+        schema_editor,
+        f"CREATE OR REPLACE TRIGGER {guard} AFTER DELETE ON {parent} "
+        f"REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {guard}()",
+    )
+    _run(schema_editor, KEY_FUNCTION)
+    _run(
+        schema_editor,
+        f"CREATE OR REPLACE TRIGGER {parent}_key_fixed AFTER UPDATE OF id ON {parent} "
+        "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) "
+        "EXECUTE FUNCTION encaisse_forbid_key_change()",
+    )
+
+
+def check_per_row(schema_editor: Any, child: str, column: str, parent: str) -> None:
+    """Undo :func:`check_per_statement`: the foreign key as Django creates it (PostgreSQL).
+
+    The parent's ``…_key_fixed`` trigger stays: other references may still rely on it.
+    """
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    check, guard = _names(child, column)
+    _run(schema_editor, f"DROP TRIGGER IF EXISTS {check}_insert ON {child}")
+    _run(schema_editor, f"DROP TRIGGER IF EXISTS {check}_update ON {child}")
+    _run(schema_editor, f"DROP TRIGGER IF EXISTS {guard} ON {parent}")
+    _run(schema_editor, f"DROP FUNCTION IF EXISTS {check}()")
+    _run(schema_editor, f"DROP FUNCTION IF EXISTS {guard}()")
+    _run(
+        schema_editor,
+        f"ALTER TABLE {child} ADD CONSTRAINT {child}_{column}_fk FOREIGN KEY ({column}) "
+        f"REFERENCES {parent} (id) DEFERRABLE INITIALLY DEFERRED",
+    )

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""PostgreSQL: the foreign keys of entries and journal transactions checked once per statement.
+
+See ``encaisse.core.integrity``: same guarantee as the foreign keys, without a query and a row
+lock per reference. SQLite keeps its native foreign keys (nothing to do there).
+"""
+
+from django.db import migrations
+
+from encaisse.core.integrity import check_per_row, check_per_statement
+
+REFERENCES = (
+    ("ledger_entry", "transaction_id", "ledger_ledgertransaction"),
+    ("ledger_entry", "account_id", "ledger_account"),
+    ("ledger_ledgertransaction", "customer_id", "customers_customer"),
+    ("ledger_ledgertransaction", "invoice_id", "invoicing_invoice"),
+)
+
+
+def per_statement(apps, schema_editor):
+    for child, column, parent in REFERENCES:
+        check_per_statement(schema_editor, child, column, parent)
+
+
+def per_row(apps, schema_editor):
+    for child, column, parent in REFERENCES:
+        check_per_row(schema_editor, child, column, parent)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("ledger", "0005_lean_indexes"),
+        ("invoicing", "0004_references_checked_per_statement"),
+    ]
+    operations = [migrations.RunPython(per_statement, per_row)]

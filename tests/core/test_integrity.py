@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""References between money rows hold even in raw SQL, on both engines.
+
+PostgreSQL checks them once per statement with the triggers of ``core.integrity`` (its native
+foreign keys on these columns are dropped by migrations); SQLite with its native, deferred foreign
+keys, deferred to COMMIT, which ``connection.check_constraints()`` runs on the spot. Each forbidden
+write runs in its own savepoint, and the rows are counted afterwards to prove nothing was written.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from encaisse.invoicing.models import Charge, Invoice
+from encaisse.ledger.models import Account, Entry, LedgerTransaction
+
+pytestmark = pytest.mark.django_db
+
+MISSING = 987_654_321
+
+
+def _refused(sql: str, params: list) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        connection.check_constraints()  # SQLite's deferred foreign keys, checked now
+
+
+@pytest.fixture
+def issued(make_customer, charge, top_up, bill):
+    customer = make_customer()
+    charge(customer, "10.00")
+    top_up(customer, "4.00")
+    assert bill().invoices == 1
+    return Invoice.objects.get(customer=customer)
+
+
+def test_an_entry_needs_an_existing_transaction_and_account(issued):
+    txn = LedgerTransaction.objects.filter(invoice=issued).first()
+    account = Account.objects.get(customer=issued.customer, kind="prepaid")
+    before = Entry.objects.count()
+    sql = "INSERT INTO ledger_entry (transaction_id, account_id, amount, currency) VALUES (%s, %s, 0, 'EUR')"
+    _refused(sql, [MISSING, account.pk])
+    _refused(sql, [txn.pk, MISSING])
+    assert Entry.objects.count() == before
+
+
+def test_an_invoice_needs_an_existing_customer_and_run(issued):
+    columns = (
+        "number, kind, customer_id, issue_date, due_date, currency, total_excl_vat, total_vat, "
+        "total_incl_vat, vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, "
+        "created_at"
+    )
+    sql = (
+        f"INSERT INTO invoicing_invoice ({columns}) VALUES (%s, 'invoice', %s, '2026-11-30', "
+        "'2026-12-30', 'EUR', 0, 0, 0, '[]', '{}', %s, 0, 0, 'paid', '', '2026-11-30 00:00:00')"
+    )
+    _refused(sql, ["X-1", MISSING, None])
+    _refused(sql, ["X-2", issued.customer_id, MISSING])
+    assert Invoice.objects.count() == 1
+
+
+def test_a_charge_cannot_be_put_on_a_missing_invoice(make_customer, charge):
+    line = charge(make_customer(), "3.00")
+    _refused("UPDATE invoicing_charge SET invoice_id = %s WHERE id = %s", [MISSING, line.pk])
+    assert Charge.objects.get(pk=line.pk).invoice_id is None
+
+
+def test_referenced_rows_cannot_be_deleted_or_renumbered(issued):
+    account = Account.objects.get(customer=issued.customer, kind="prepaid")
+    _refused("DELETE FROM ledger_account WHERE id = %s", [account.pk])
+    _refused("UPDATE ledger_account SET id = %s WHERE id = %s", [MISSING, account.pk])
+    _refused("DELETE FROM customers_customer WHERE id = %s", [issued.customer_id])
+    _refused("DELETE FROM invoicing_billingrun WHERE id = %s", [issued.billing_run_id])
+    assert Account.objects.filter(pk=account.pk).exists()
+    assert Invoice.objects.filter(pk=issued.pk, customer_id=issued.customer_id).exists()
+
+
+def test_the_postgresql_checks_are_per_statement_triggers():
+    """On PostgreSQL the native foreign keys of these columns are gone: the triggers above, not a
+    constraint, refused those writes; and they refuse at the statement, before any COMMIT."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps its native foreign keys")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, a.attname FROM pg_constraint c JOIN pg_attribute a "
+            "ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) WHERE c.contype = 'f'"
+        )
+        foreign_keys = set(cursor.fetchall())
+        cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'encaisse_ref%%'")
+        triggers = {name for (name,) in cursor.fetchall()}
+    for child, column in (
+        ("ledger_entry", "transaction_id"),
+        ("ledger_entry", "account_id"),
+        ("ledger_ledgertransaction", "customer_id"),
+        ("ledger_ledgertransaction", "invoice_id"),
+        ("invoicing_invoice", "customer_id"),
+        ("invoicing_invoice", "billing_run_id"),
+        ("invoicing_charge", "invoice_id"),
+    ):
+        assert (child, column) not in foreign_keys
+        assert f"encaisse_ref_{child}_{column}_insert" in triggers
+        assert f"encaisse_refd_{child}_{column}" in triggers
+    assert "encaisse_ref_invoicing_charge_invoice_id_update" in triggers
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ledger_entry (transaction_id, account_id, amount, currency) "
+            "VALUES (%s, %s, 0, 'EUR')",
+            [MISSING, MISSING],
+        )
