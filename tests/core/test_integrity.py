@@ -77,6 +77,19 @@ def test_referenced_rows_cannot_be_deleted_or_renumbered(issued):
     assert Invoice.objects.filter(pk=issued.pk, customer_id=issued.customer_id).exists()
 
 
+def test_accounts_are_never_deleted_nor_given_another_owner(make_customer):
+    """Even an account without entries: a concurrent transaction may be writing its first ones."""
+    first, second = make_customer(), make_customer()
+    account = Account.objects.get(customer=first, kind="receivable")
+    _refused("DELETE FROM ledger_account WHERE id = %s", [account.pk])
+    _refused("UPDATE ledger_account SET customer_id = %s WHERE id = %s", [second.pk, account.pk])
+    _refused("UPDATE ledger_account SET kind = 'prepaid' WHERE id = %s", [account.pk])
+    with transaction.atomic(), connection.cursor() as cursor:  # its balance and floor may move
+        cursor.execute("UPDATE ledger_account SET floor = -500 WHERE id = %s", [account.pk])
+    account.refresh_from_db()
+    assert (account.customer_id, account.kind, account.floor) == (first.pk, "receivable", -5)
+
+
 def test_the_postgresql_checks_are_per_statement_triggers():
     """On PostgreSQL the native foreign keys of these columns are gone: the triggers above, not a
     constraint, refused those writes; and they refuse at the statement, before any COMMIT."""

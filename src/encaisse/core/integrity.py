@@ -16,6 +16,12 @@ database for every writer (ORM, raw SQL, shell), by three triggers each:
   referenced (``NO ACTION``, as Django's ``PROTECT`` asks), and a row trigger refuses to change a
   referenced table's primary key.
 
+Concurrency: a statement's check cannot see the rows another transaction has not committed yet, so
+a parent must never be deleted while children may be written to it (a native foreign key locks the
+parent instead). That holds here: journal transactions and invoices are append-only, accounts can
+be neither deleted nor changed (ledger migration 0006), customers keep their accounts and billing
+runs their chunks (native foreign keys, which do lock).
+
 Unlike Django's ``DEFERRABLE INITIALLY DEFERRED`` constraints, the check runs at the end of each
 statement, not at COMMIT: the parent must be written first, which every money path does (invoice,
 then its charges and journal transaction, then its entries). SQLite keeps its native foreign keys:
@@ -30,6 +36,12 @@ TRIGGER" (transition relations) and "Trigger Functions" (PL/pgSQL).
 from __future__ import annotations
 
 from typing import Any
+
+# The checks must probe the other table's index for each distinct value, whatever the planner
+# believes of its size: PL/pgSQL keeps a query's plan for the session, and a plan chosen while a
+# table was small (a hash join over a sequential scan of it) would read the whole table at every
+# statement once it holds millions of rows (measured: a 1 M billing run 123 s → 288 s).
+PROBES_ONLY = "SET enable_hashjoin = off SET enable_mergejoin = off"
 
 KEY_FUNCTION = """
 CREATE OR REPLACE FUNCTION encaisse_forbid_key_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -78,7 +90,8 @@ def check_per_statement(
         _run(schema_editor, f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
     _run(
         schema_editor,
-        f"""CREATE OR REPLACE FUNCTION {check}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION {check}() RETURNS trigger LANGUAGE plpgsql
+{PROBES_ONLY} AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM (SELECT DISTINCT {column} AS id FROM new_rows) n
                WHERE n.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.id))
@@ -99,7 +112,8 @@ $$;""",
         )
     _run(
         schema_editor,
-        f"""CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $$
+        f"""CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql
+{PROBES_ONLY} AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM old_rows o
                WHERE EXISTS (SELECT 1 FROM {child} c WHERE c.{column} = o.id)) THEN

@@ -44,6 +44,12 @@ NORMAL_SIGN = {
 }
 
 
+#: What an account is never changes once opened (database triggers, migration ledger 0006); only
+#: its balance (a cache of its entries) and floor (the agreed overdraft) move. Accounts are never
+#: deleted: their entries refer to them.
+ACCOUNT_FROZEN_COLUMNS = ("id", "code", "kind", "customer_id", "currency", "normal_sign")
+
+
 class Account(models.Model):
     code = models.CharField(_("code"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=16, choices=AccountKind.choices)
