@@ -75,27 +75,21 @@ def json_object(pairs: dict[str, str]) -> str:
     return f"jsonb_build_object({args})" if _pg() else f"json_object({args})"
 
 
-def json_array_agg(item: str, order: str) -> str:
-    """Aggregate: JSON array of ``item`` over a group, in ``order``. SQLite aggregates in the order
-    rows come in: the source must be :func:`ordered` by the grouping columns, then ``order``."""
-    return f"jsonb_agg({item} ORDER BY {order})" if _pg() else f"json_group_array({item})"
-
-
-def ordered(source: str, order: str) -> str:
-    """``source`` (a table) as the FROM item of an aggregate that needs ``order`` on SQLite."""
-    return source if _pg() else f"(SELECT * FROM {source} ORDER BY {order})"
+def json_array(item: str, source: str, order: str) -> str:
+    """Scalar subquery: JSON array of ``item`` over the rows of ``source`` (``FROM … WHERE …``),
+    in ``order``; SQLite aggregates in the order of an ordered subquery."""
+    if _pg():
+        return f"(SELECT jsonb_agg({item} ORDER BY {order}) {source})"
+    return f"(SELECT json_group_array({item}) FROM (SELECT * {source} ORDER BY {order}))"
 
 
 def temp_table(name: str, columns: str) -> str:
     """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL.
 
     ``{key}`` in ``columns`` is the type of a single-column integer primary key: ``INTEGER`` on
-    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL;
-    ``{json}`` the type of a JSON value (``jsonb``; text on SQLite).
+    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL.
     """
-    columns = columns.format(
-        key="bigint" if _pg() else "INTEGER", json="jsonb" if _pg() else "text"
-    )
+    columns = columns.format(key="bigint" if _pg() else "INTEGER")
     suffix = " ON COMMIT DELETE ROWS" if _pg() else ""
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){suffix}"
 
