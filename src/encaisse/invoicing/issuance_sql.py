@@ -91,7 +91,7 @@ def reset_tables() -> None:
 def _analyze(name: str) -> None:
     """PostgreSQL keeps no statistics on temporary tables (autovacuum skips them): without them it
     plans the joins with the chunk as if it were large, by sequential scans of the big tables.
-    The row count and the join column are what the plans need (not the draft's JSON)."""
+    The row count and the join column are all the plans need."""
     if connection.vendor == "postgresql":
         _run(f"ANALYZE {name} (customer_id)")
 
