@@ -13,12 +13,12 @@ chunk passes through Python (:mod:`.issuance_sql` holds the statements):
    ``core.money.vat_cents``), and the amount the prepaid balance settles now ("à chaque
    facturation, votre compte prépayé est débité de la somme due"): as much as the balance allows
    above its floor (0, or minus the agreed overdraft);
-3. take a block of gapless numbers (numbered by ``row_number()`` in customer order), insert the
-   invoices, attach the charges (they become the invoice lines), insert the journal transactions
-   and their entries;
+3. take a block of gapless numbers (numbered by ``row_number()`` in customer order) and the ids
+   of the invoices and journal transactions to come, insert the invoices, attach the charges
+   (they become the invoice lines), insert the journal transactions, check that each one's legs
+   sum to zero, insert the entries;
 4. update balances: guarded per prepaid account (never below the floor), aggregated for revenue
-   and VAT (hot accounts are written once per chunk), after checking that every transaction of the
-   chunk sums to zero.
+   and VAT (hot accounts are written once per chunk).
 
 Anything unexpected (a charge added concurrently, a balance that moved) raises, and the caller's
 transaction rolls the whole chunk back: nothing half-issued survives a crash.

@@ -8,23 +8,15 @@ A charge is free until it is on an invoice; from then on it is a frozen invoice 
 
 from django.db import migrations
 
-from encaisse.core.immutability import drop_triggers, forbid_changes
-from encaisse.invoicing.models import CHARGE_FROZEN_COLUMNS, INVOICE_FROZEN_COLUMNS
+from encaisse.invoicing.triggers import drop_frozen_triggers, install_frozen_triggers
 
 
 def install(apps, schema_editor):
-    forbid_changes(schema_editor, "invoicing_invoice", frozen_columns=INVOICE_FROZEN_COLUMNS)
-    forbid_changes(
-        schema_editor,
-        "invoicing_charge",
-        frozen_columns=CHARGE_FROZEN_COLUMNS,
-        only_when="OLD.invoice_id IS NOT NULL",
-    )
+    install_frozen_triggers(schema_editor)
 
 
 def uninstall(apps, schema_editor):
-    drop_triggers(schema_editor, "invoicing_invoice")
-    drop_triggers(schema_editor, "invoicing_charge")
+    drop_frozen_triggers(schema_editor)
 
 
 class Migration(migrations.Migration):

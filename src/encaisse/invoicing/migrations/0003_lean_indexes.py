@@ -8,20 +8,11 @@ become AFTER triggers (core.immutability.forbid_changes says why).
 import django.db.models.deletion
 from django.db import migrations, models
 
-from encaisse.core.immutability import drop_triggers, forbid_changes
-from encaisse.invoicing.models import CHARGE_FROZEN_COLUMNS, INVOICE_FROZEN_COLUMNS
+from encaisse.invoicing.triggers import install_frozen_triggers
 
 
 def reinstall(apps, schema_editor):
-    drop_triggers(schema_editor, "invoicing_invoice")
-    drop_triggers(schema_editor, "invoicing_charge")
-    forbid_changes(schema_editor, "invoicing_invoice", frozen_columns=INVOICE_FROZEN_COLUMNS)
-    forbid_changes(
-        schema_editor,
-        "invoicing_charge",
-        frozen_columns=CHARGE_FROZEN_COLUMNS,
-        only_when="OLD.invoice_id IS NOT NULL",
-    )
+    install_frozen_triggers(schema_editor)
 
 
 def noop(apps, schema_editor):
