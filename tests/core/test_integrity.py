@@ -2,14 +2,16 @@
 """References between money rows hold even in raw SQL, on both engines.
 
 PostgreSQL checks them once per statement with the triggers of ``core.integrity`` (its native
-foreign keys on these columns are dropped by migrations); SQLite with its native, deferred foreign
-keys, deferred to COMMIT, which ``connection.check_constraints()`` runs on the spot. Each forbidden
+foreign keys on these columns are dropped by migrations), a parent not written yet again at
+COMMIT; SQLite with its native foreign keys, deferred to COMMIT. ``connection.check_constraints()``
+runs the deferred checks of both on the spot. Each forbidden
 write runs in its own savepoint, and the rows are counted afterwards to prove nothing was written.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from encaisse.invoicing.models import Charge, Invoice
@@ -18,6 +20,14 @@ from encaisse.ledger.models import Account, Entry, LedgerTransaction
 pytestmark = pytest.mark.django_db
 
 MISSING = 987_654_321
+INVOICE_COLUMNS = (
+    "number, kind, customer_id, issue_date, due_date, currency, total_excl_vat, total_vat, "
+    "total_incl_vat, vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at"
+)
+INVOICE_VALUES = (
+    "%s, 'invoice', %s, '2026-11-30', '2026-12-30', 'EUR', 0, 0, 0, '[]', '{}', %s, 0, 0, 'paid', "
+    "'', '2026-11-30 00:00:00'"
+)
 
 
 def _refused(sql: str, params: list) -> None:
@@ -47,15 +57,7 @@ def test_an_entry_needs_an_existing_transaction_and_account(issued):
 
 
 def test_an_invoice_needs_an_existing_customer_and_run(issued):
-    columns = (
-        "number, kind, customer_id, issue_date, due_date, currency, total_excl_vat, total_vat, "
-        "total_incl_vat, vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, "
-        "created_at"
-    )
-    sql = (
-        f"INSERT INTO invoicing_invoice ({columns}) VALUES (%s, 'invoice', %s, '2026-11-30', "
-        "'2026-12-30', 'EUR', 0, 0, 0, '[]', '{}', %s, 0, 0, 'paid', '', '2026-11-30 00:00:00')"
-    )
+    sql = f"INSERT INTO invoicing_invoice ({INVOICE_COLUMNS}) VALUES ({INVOICE_VALUES})"
     _refused(sql, ["X-1", MISSING, None])
     _refused(sql, ["X-2", issued.customer_id, MISSING])
     assert Invoice.objects.count() == 1
@@ -90,9 +92,9 @@ def test_accounts_are_never_deleted_nor_given_another_owner(make_customer):
     assert (account.customer_id, account.kind, account.floor) == (first.pk, "receivable", -5)
 
 
-def test_the_postgresql_checks_are_per_statement_triggers():
+def test_the_postgresql_checks_are_statement_triggers():
     """On PostgreSQL the native foreign keys of these columns are gone: the triggers above, not a
-    constraint, refused those writes; and they refuse at the statement, before any COMMIT."""
+    constraint, refused those writes."""
     if connection.vendor != "postgresql":
         pytest.skip("SQLite keeps its native foreign keys")
     with connection.cursor() as cursor:
@@ -116,9 +118,43 @@ def test_the_postgresql_checks_are_per_statement_triggers():
         assert f"encaisse_ref_{child}_{column}_insert" in triggers
         assert f"encaisse_refd_{child}_{column}" in triggers
     assert "encaisse_ref_invoicing_charge_invoice_id_update" in triggers
+
+
+def _pending_references() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM encaisse_pending_reference")
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="SQLite's native foreign keys are deferred already (and its accounts cannot be flushed)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_parent_fails_the_commit_and_a_parent_written_later_is_accepted(
+    make_customer, charge
+):
+    """As Django's deferred foreign keys: a child may come before its parent in a transaction
+    (the billing run attaches charges before it inserts their invoice), but a transaction that
+    still lacks the parent at COMMIT is refused as a whole."""
+    customer = make_customer()
+    line, late = charge(customer, "3.00"), charge(customer, "4.00")
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO ledger_entry (transaction_id, account_id, amount, currency) "
-            "VALUES (%s, %s, 0, 'EUR')",
-            [MISSING, MISSING],
+            "UPDATE invoicing_charge SET invoice_id = %s WHERE id = %s", [MISSING, line.pk]
         )
+    assert Charge.objects.get(pk=line.pk).invoice_id is None
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('invoicing_invoice', 'id'))")
+        (invoice_id,) = cursor.fetchone()
+        cursor.execute(
+            "UPDATE invoicing_charge SET invoice_id = %s WHERE id = %s", [invoice_id, late.pk]
+        )
+        assert _pending_references() == 1
+        cursor.execute(
+            f"INSERT INTO invoicing_invoice (id, {INVOICE_COLUMNS}) VALUES (%s, {INVOICE_VALUES})",
+            [invoice_id, "X-1", customer.pk, None],
+        )
+    assert Charge.objects.get(pk=late.pk).invoice_id == invoice_id
+    assert _pending_references() == 0  # checked at COMMIT, then forgotten

@@ -10,8 +10,11 @@ database for every writer (ORM, raw SQL, shell), by three triggers each:
 
 - on the child table, an ``AFTER INSERT`` (and, where the column is set later, ``AFTER UPDATE``)
   statement trigger looks up, in one anti-join of the distinct values of the statement's new rows
-  (its transition table, SQL:2011) with the parent's primary key, any reference to a missing row,
-  and aborts the statement with ``foreign_key_violation``;
+  (its transition table, SQL:2011) with the parent's primary key, any reference to a row not there
+  yet; if there is one, it records their ids (one row per statement) in an unlogged table whose
+  deferred constraint trigger checks them again at COMMIT and aborts it with
+  ``foreign_key_violation`` if a parent is still missing — Django's ``INITIALLY DEFERRED``
+  semantics, so a transaction may write children before their parent;
 - on the parent table, an ``AFTER DELETE`` statement trigger refuses to delete a row still
   referenced (``NO ACTION``, as Django's ``PROTECT`` asks), and a row trigger refuses to change a
   referenced table's primary key.
@@ -22,12 +25,14 @@ parent instead). That holds here: journal transactions and invoices are append-o
 be neither deleted nor changed (ledger migration 0006), customers keep their accounts and billing
 runs their chunks (native foreign keys, which do lock).
 
-Unlike Django's ``DEFERRABLE INITIALLY DEFERRED`` constraints, the check runs at the end of each
-statement, not at COMMIT: the parent must be written first, which every money path does (invoice,
-then its charges and journal transaction, then its entries). SQLite keeps its native foreign keys:
-there a check is one primary-key look-up without a lock. The model fields keep ``db_constraint``:
-a later ``AlterField`` of one of these fields on PostgreSQL would add the constraint back (correct,
-only slower) and should call :func:`check_per_statement` again.
+As with Django's ``DEFERRABLE INITIALLY DEFERRED`` constraints, a transaction may write a child
+before its parent: the billing run writes an invoice's charges and entries before the invoice and
+its journal transaction, so that it takes the gapless number last (``invoicing.issuance``). The
+common case costs one probe per distinct value; the deferred one, a row per statement and one
+probe per value at COMMIT. SQLite keeps its native foreign keys (deferred too): there a check is
+one primary-key look-up without a lock. The model fields keep ``db_constraint``: a later
+``AlterField`` of one of these fields on PostgreSQL would add the constraint back (correct, only
+slower) and should call :func:`check_per_statement` again.
 
 Written here because no library offers it; the trigger SQL follows the PostgreSQL manual, "CREATE
 TRIGGER" (transition relations) and "Trigger Functions" (PL/pgSQL).
@@ -53,6 +58,36 @@ $$;
 """
 
 
+# References whose parent a statement did not find yet, checked again at COMMIT (see the module
+# docstring). UNLOGGED: its rows live within one transaction, so a crash may lose them freely.
+PENDING = "encaisse_pending_reference"
+
+PENDING_TABLE = f"""
+CREATE UNLOGGED TABLE IF NOT EXISTS {PENDING} (
+    id bigserial PRIMARY KEY, child text NOT NULL, parent text NOT NULL, ids bigint[] NOT NULL
+);
+"""
+
+PENDING_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {PENDING}_check() RETURNS trigger LANGUAGE plpgsql
+{PROBES_ONLY} AS $$
+DECLARE
+    missing boolean;
+BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM unnest($1) AS n(id) '
+                   'WHERE NOT EXISTS (SELECT 1 FROM %I p WHERE p.id = n.id))', NEW.parent)
+        INTO missing USING NEW.ids;
+    IF missing THEN
+        RAISE EXCEPTION 'encaisse: % refers to a % row that does not exist', NEW.child, NEW.parent
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    DELETE FROM {PENDING} WHERE id = NEW.id;
+    RETURN NULL;
+END
+$$;
+"""
+
+
 def _run(schema_editor: Any, sql: str) -> None:
     """Without parameters, so that ``%`` in a RAISE message is not taken for a placeholder."""
     schema_editor.execute(sql, None)
@@ -73,6 +108,22 @@ def _foreign_key_name(cursor: Any, child: str, column: str) -> str | None:
     return None if row is None else str(row[0])
 
 
+def install_deferred_check(schema_editor: Any) -> None:
+    """The table of references waiting for their parent, and its check at COMMIT (PostgreSQL).
+
+    A constraint trigger is the only kind PostgreSQL defers to COMMIT, and only per row: hence one
+    row per statement that found parents missing, holding all of that statement's missing ids.
+    """
+    _run(schema_editor, PENDING_TABLE)
+    _run(schema_editor, PENDING_FUNCTION)
+    _run(schema_editor, f"DROP TRIGGER IF EXISTS {PENDING}_at_commit ON {PENDING}")
+    _run(
+        schema_editor,
+        f"CREATE CONSTRAINT TRIGGER {PENDING}_at_commit AFTER INSERT ON {PENDING} "
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {PENDING}_check()",
+    )
+
+
 def check_per_statement(
     schema_editor: Any, child: str, column: str, parent: str, *, on_update: bool = False
 ) -> None:
@@ -88,17 +139,17 @@ def check_per_statement(
         name = _foreign_key_name(cursor, child, column)
     if name is not None:
         _run(schema_editor, f'ALTER TABLE {child} DROP CONSTRAINT "{name}"')
+    install_deferred_check(schema_editor)
     _run(
         schema_editor,
         f"""CREATE OR REPLACE FUNCTION {check}() RETURNS trigger LANGUAGE plpgsql
 {PROBES_ONLY} AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT {column} AS id FROM new_rows) n
-               WHERE n.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.id))
-    THEN
-        RAISE EXCEPTION 'encaisse: {child}.{column} refers to a {parent} row that does not exist'
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    INSERT INTO {PENDING} (child, parent, ids)
+    SELECT '{child}.{column}', '{parent}', array_agg(n.id)
+    FROM (SELECT DISTINCT {column} AS id FROM new_rows) n
+    WHERE n.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.id = n.id)
+    HAVING COUNT(*) > 0;
     RETURN NULL;
 END
 $$;""",
