@@ -123,6 +123,10 @@ def _settlement_triggers() -> dict[str, int]:
 
 
 def _assert_numbers_gapless_and_chronological() -> list[str]:
+    """Per series: numbers 1…N, and a later number was never issued before an earlier one.
+
+    Ids are not the issue order: a billing chunk takes its ids when it starts and its numbers
+    at its end, after a chunk that started later may have taken its own."""
     from django.utils import timezone
 
     from encaisse.invoicing.models import Invoice
@@ -130,10 +134,13 @@ def _assert_numbers_gapless_and_chronological() -> list[str]:
     year = timezone.localdate().year
     numbers = []
     for kind, prefix in (("invoice", "FA"), ("credit_note", "AV")):
-        series = list(
-            Invoice.objects.filter(kind=kind).order_by("pk").values_list("number", flat=True)
+        rows = list(
+            Invoice.objects.filter(kind=kind).order_by("number").values_list("number", "created_at")
         )
+        series = [number for number, _ in rows]
         assert series == [f"{prefix}{year}-{n:06d}" for n in range(1, len(series) + 1)], series
+        issued_at = [created for _, created in rows]
+        assert issued_at == sorted(issued_at), rows
         numbers += series
     return numbers
 
@@ -498,3 +505,45 @@ def test_a_second_worker_starting_the_same_period_at_once_joins_the_run(
     assert _errors(outcomes) == []
     assert outcomes[0][0] == outcomes[1][0]
     assert BillingRun.objects.count() == 1
+
+
+def test_two_workers_issue_chunks_of_one_run_at_the_same_time(
+    make_customer, charge, actor, assert_ledger_ok, monkeypatch
+):
+    """A chunk takes the gapless numbers and the shared revenue/VAT accounts only at its end
+    (issuance.py), so a second worker gets through its own chunk's work meanwhile instead of
+    queueing behind the first: both must be past their customers' settlement at once."""
+    from encaisse.core import faults
+    from encaisse.invoicing import billing
+    from encaisse.invoicing.models import Invoice
+
+    customers = [make_customer() for _ in range(8)]
+    for customer in customers:
+        charge(customer, "10.00")
+        charge(customer, "2.00", vat_rate="5.5")
+    both_inside, arriving = threading.Barrier(2), threading.Lock()
+    arrivals: list[str] = []
+    overlapped: list[str] = []
+
+    def checkpoint(name: str) -> None:
+        if name != "issuance.customers_settled":
+            return
+        with arriving:
+            arrivals.append(threading.current_thread().name)
+            first_two = len(arrivals) <= 2
+        if first_two:  # the first chunk waits there for a second one to get as far
+            try:
+                both_inside.wait(timeout=30)
+            except threading.BrokenBarrierError:
+                return
+            overlapped.append(threading.current_thread().name)
+
+    monkeypatch.setattr(faults, "checkpoint", checkpoint)
+    run = billing.start_run("2026-11", actor=actor, chunk_size=2)
+    summary = billing.process_run(run, actor=actor, workers=2)
+
+    assert len(overlapped) == 2 and len(set(overlapped)) == 2, (overlapped, arrivals)
+    assert summary.invoices == len(customers) and summary.chunks_done == 4
+    assert Invoice.objects.filter(billing_run=run).count() == len(customers)
+    _assert_numbers_gapless_and_chronological()
+    assert_ledger_ok()

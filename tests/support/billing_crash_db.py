@@ -269,7 +269,14 @@ def verify(period: str) -> dict:
     invoices = {
         i["pk"]: i
         for i in Invoice.objects.values(
-            "pk", "number", "customer_id", "billing_run_id", "total_incl_vat", "paid", "status"
+            "pk",
+            "number",
+            "customer_id",
+            "billing_run_id",
+            "total_incl_vat",
+            "paid",
+            "status",
+            "created_at",
         )
     }
     per_customer: dict[int, list[int]] = defaultdict(list)
@@ -289,7 +296,8 @@ def verify(period: str) -> dict:
     for inv in invoices.values():
         invoices_per_run[inv["billing_run_id"]] += 1
     numbers = sorted(inv["number"] for inv in invoices.values())
-    by_pk = [invoices[pk]["number"] for pk in sorted(invoices)]
+    # Issue order is the time a number was taken (ids are taken earlier, when a chunk starts).
+    issued_at = [inv["created_at"] for inv in sorted(invoices.values(), key=lambda i: i["number"])]
     prefix = f"{settings.ENCAISSE_INVOICE_PREFIX}{timezone.localdate().year}-"
     expected_numbers = [f"{prefix}{n:06d}" for n in range(1, len(invoices) + 1)]
     return {
@@ -318,7 +326,7 @@ def verify(period: str) -> dict:
         ],
         "invoices_outside_runs": invoices_per_run.get(None, 0),
         "numbers_gapless": numbers == expected_numbers,
-        "numbers_in_issue_order": by_pk == expected_numbers,
+        "numbers_in_issue_order": issued_at == sorted(issued_at),
         "duplicate_numbers": len(numbers) - len(set(numbers)),
         "first_number": numbers[0] if numbers else None,
         "last_number": numbers[-1] if numbers else None,

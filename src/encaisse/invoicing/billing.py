@@ -5,8 +5,11 @@
 :func:`process_run`. A run is cut into chunks of customers by id range when it starts; each chunk
 is one database transaction that issues, settles and marks itself done. Killed at any point, the
 run resumes where it stopped: a chunk is either wholly committed (and ``done``) or not at all, and
-the unique (run, customer) constraint on invoices backs this up. Several processes may work on one
-run: on PostgreSQL each claims the next pending chunk with ``FOR UPDATE SKIP LOCKED``.
+the unique (run, customer) constraint on invoices backs this up. Several workers (threads of one
+process, :func:`process_run`, or processes on several machines) may work on one run: on PostgreSQL
+each claims the next pending chunk with ``FOR UPDATE SKIP LOCKED``, and chunks queue only for the
+end of their transaction, where they take the invoice numbers and the shared accounts
+(:mod:`.issuance`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,7 +34,7 @@ from encaisse.core.exceptions import ValidationError
 from encaisse.core.sql import db_date, table
 
 from . import tasks
-from .issuance import issue_invoices
+from .issuance import issue_invoices, revenue_and_vat_accounts
 from .models import BillingRun, BillingRunChunk, BillingRunStatus, Charge, ChunkStatus, Invoice
 from .subscriptions import generate_charges
 
@@ -81,6 +86,7 @@ def start_run(
     running = BillingRun.objects.filter(period_start=period_start, status="running")
     try:
         with transaction.atomic(durable=True):
+            revenue_and_vat_accounts()
             run = running.first()
             if run is not None:
                 return run
@@ -151,14 +157,59 @@ def _finish(run: BillingRun, *, actor: Actor) -> None:
 
 
 def process_run(
-    run: BillingRun, *, actor: Actor, progress: Callable[[BillingRunChunk], None] | None = None
+    run: BillingRun,
+    *,
+    actor: Actor,
+    progress: Callable[[BillingRunChunk], None] | None = None,
+    workers: int | None = None,
 ) -> RunSummary:
-    """Work through the run's pending chunks (resumable), then mark it completed."""
+    """Work through the run's pending chunks (resumable), then mark it completed.
+
+    ``workers`` (default ``ENCAISSE_BILLING_WORKERS``) chunks at a time on PostgreSQL; one on
+    SQLite (a single writer), and one inside a caller's transaction (other connections could not
+    see its rows)."""
+    workers = workers or settings.ENCAISSE_BILLING_WORKERS
+    if workers > 1 and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        _work_in_parallel(run, actor, progress, workers)
+    else:
+        _work(run, actor, progress)
+    _finish(run, actor=actor)
+    return summarize(run)
+
+
+def _work(
+    run: BillingRun, actor: Actor, progress: Callable[[BillingRunChunk], None] | None
+) -> None:
     while (chunk := process_next_chunk(run, actor=actor)) is not None:
         if progress is not None:
             progress(chunk)
-    _finish(run, actor=actor)
-    return summarize(run)
+
+
+def _work_in_parallel(
+    run: BillingRun,
+    actor: Actor,
+    progress: Callable[[BillingRunChunk], None] | None,
+    workers: int,
+) -> None:
+    """Threads, each with its own database connection (Django's are per thread): a chunk's work
+    runs in the database server, so the GIL is not what limits them. A worker's error is raised
+    once all have stopped; the chunks the others committed stay done, the failed one pending."""
+    reporting = threading.Lock()
+
+    def report(chunk: BillingRunChunk) -> None:
+        if progress is not None:
+            with reporting:
+                progress(chunk)
+
+    def work() -> None:
+        try:
+            _work(run, actor, report)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="billing") as pool:
+        for future in [pool.submit(work) for _ in range(workers)]:
+            future.result()
 
 
 def summarize(run: BillingRun) -> RunSummary:

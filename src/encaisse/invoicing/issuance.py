@@ -6,19 +6,24 @@ customer's invoice now is the same call with a range of one. Per chunk, inside t
 database transaction, a fixed number of statements run whatever the chunk size, and no row of the
 chunk passes through Python (:mod:`.issuance_sql` holds the statements):
 
-1. lock the chunk's accounts and the revenue/VAT accounts, in ascending id order (the lock order of
-   every money path);
+1. lock the chunk's customer accounts (the lock order of every money path,
+   :func:`encaisse.ledger.services.lock_accounts`: customers' accounts first);
 2. total the uninvoiced charges per customer and VAT rate (one ``GROUP BY``), with the VAT per rate
    on the summed base rounded half-up to the cent (EN 16931 BR-CO-17; the integer form of
    ``core.money.vat_cents``), and the amount the prepaid balance settles now ("à chaque
    facturation, votre compte prépayé est débité de la somme due"): as much as the balance allows
    above its floor (0, or minus the agreed overdraft);
-3. take a block of gapless numbers (numbered by ``row_number()`` in customer order) and the ids
-   of the invoices and journal transactions to come, insert the invoices, attach the charges
-   (they become the invoice lines), insert the journal transactions, check that each one's legs
-   sum to zero, insert the entries;
-4. update balances: guarded per prepaid account (never below the floor), aggregated for revenue
-   and VAT (hot accounts are written once per chunk).
+3. take the ids of the invoices and journal transactions to come, attach the charges (they become
+   the invoice lines), check that each transaction's legs sum to zero, insert the entries, update
+   the customers' balances (guarded: never below the floor);
+4. last, what every chunk shares: a block of gapless numbers (numbered in customer order), the
+   invoices and journal transactions that carry them, and the revenue/VAT balances (aggregated:
+   hot accounts are written once per chunk).
+
+Steps 1–3 touch only the chunk's own rows, so several workers run them at once (PostgreSQL); they
+queue only for step 4, from the number block to their COMMIT. The charges and entries written
+before their invoice and transaction are checked at COMMIT (``core.integrity``; SQLite's foreign
+keys are deferred too).
 
 Anything unexpected (a charge added concurrently, a balance that moved) raises, and the caller's
 transaction rolls the whole chunk back: nothing half-issued survives a crash.
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection
@@ -36,7 +42,7 @@ from django.utils import timezone
 from encaisse.core import faults
 from encaisse.core.actors import Actor
 from encaisse.core.sequences import allocate
-from encaisse.core.sql import db_date, db_datetime, placeholders, table
+from encaisse.core.sql import db_date, db_datetime, table
 from encaisse.customers.models import Customer
 from encaisse.ledger.accounts import system_account_ids, vat_account_qualifier
 from encaisse.ledger.models import Account, AccountKind
@@ -68,17 +74,29 @@ def allocate_numbers(kind: InvoiceKind, issue_date: dt.date, count: int) -> list
     return [f"{prefix}{n:06d}" for n in allocate(series, count)]
 
 
-def _lock_accounts(lo: int, hi: int, system_ids: list[int]) -> None:
-    """Lock the chunk's accounts and the revenue/VAT accounts in ascending id order (the lock order
-    of every money path) on PostgreSQL; SQLite's IMMEDIATE transaction already excludes writers."""
+def revenue_and_vat_accounts() -> tuple[int, dict[Decimal, int]]:
+    """Ids of the revenue account and of the VAT account of each configured rate, opening any
+    missing one. A billing run opens them when it starts, in its own transaction, so that its
+    parallel chunks never race to open one (the second would wait for the first's COMMIT)."""
+    rates = list(settings.ENCAISSE_VAT_RATES)
+    revenue_id, *vat_pks = system_account_ids(
+        [(AccountKind.REVENUE, "")]
+        + [(AccountKind.VAT_COLLECTED, vat_account_qualifier(rate)) for rate in rates]
+    )
+    return revenue_id, dict(zip(rates, vat_pks, strict=True))
+
+
+def _lock_customer_accounts(lo: int, hi: int) -> None:
+    """Lock the chunk's customer accounts in ascending id order on PostgreSQL (the system accounts
+    come last, in :func:`.issuance_sql.credit_system_accounts`); SQLite's IMMEDIATE transaction
+    already excludes writers."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT id FROM {table(Account)} "
-            f"WHERE customer_id BETWEEN %s AND %s OR id IN ({placeholders(len(system_ids))}) "
-            "ORDER BY id FOR UPDATE) AS locked",
-            [lo, hi, *system_ids],
+            "WHERE customer_id BETWEEN %s AND %s ORDER BY id FOR UPDATE) AS locked",
+            [lo, hi],
         )
 
 
@@ -104,32 +122,31 @@ def issue_invoices(
     if not connection.in_atomic_block:
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
-    rates = list(settings.ENCAISSE_VAT_RATES)
-    revenue_id, *vat_pks = system_account_ids(
-        [(AccountKind.REVENUE, "")]
-        + [(AccountKind.VAT_COLLECTED, vat_account_qualifier(rate)) for rate in rates]
-    )
-    vat_ids = dict(zip(rates, vat_pks, strict=True))
-    _lock_accounts(lo, hi, [revenue_id, *vat_ids.values()])
+    revenue_id, vat_ids = revenue_and_vat_accounts()
+    _lock_customer_accounts(lo, hi)
     sql.reset_tables()
     end = db_date(period_end)
     count = sql.collect_rates(lo, hi, end, run_id)
     if not count:
         return IssueResult()
     sql.check_rates(vat_ids)
+    sql.fill_drafts(lo, hi)
+    sql.attach_charges(lo, hi, end)
+    sql.post_entries(revenue_id, vat_ids)
+    sql.settle_customers(lo, hi)
+    faults.checkpoint("issuance.customers_settled")
+    # What every chunk shares, from here to COMMIT: the number block, then the system accounts.
     series, prefix = number_series(InvoiceKind.INVOICE, issue_date)
-    sql.fill_drafts(lo, hi, prefix, allocate(series, count).start)
+    number = sql.number_sql(prefix, allocate(series, count).start)
     due_date = issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
     now = db_datetime(timezone.now())
     sql.insert_invoices(
-        lo, hi, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
+        lo, hi, number, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
     )
     faults.checkpoint("issuance.invoices_inserted")
-    sql.attach_charges(lo, hi, end)
-    sql.post_ledger(actor, now, revenue_id, vat_ids)
+    sql.insert_transactions(actor, now, number)
+    sql.credit_system_accounts(revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
-    sql.update_balances(lo, hi, revenue_id, vat_ids)
-    faults.checkpoint("issuance.balances_updated")
     return _result(sql.results())
 
 

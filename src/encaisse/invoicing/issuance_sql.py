@@ -8,10 +8,10 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
   (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
-  settles now (as much as the balance allows above its floor), its accounts, its gapless number
-  (``first + row_number()`` of a block taken from the sequence), and the ids its invoice and
-  journal transaction will have (taken beforehand, :func:`encaisse.core.sql.new_id`, so that no
-  statement reads an inserted row back).
+  settles now (as much as the balance allows above its floor), its accounts, its rank in the
+  chunk (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence at
+  the end), and the ids its invoice and journal transaction will have (taken beforehand,
+  :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back).
 
 Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
@@ -50,7 +50,7 @@ _TABLES = {
     RATE: "customer_id bigint NOT NULL, rate bigint NOT NULL, base bigint NOT NULL, "
     "vat bigint NOT NULL, charges bigint NOT NULL, period_start date, period_end date, "
     "PRIMARY KEY (customer_id, rate)",
-    DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, number varchar(35) NOT NULL, "
+    DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, "
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
     "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL",
@@ -140,22 +140,20 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
         raise InvoicingError(f"VAT rates without a VAT account: {sorted(unknown)}")
 
 
-def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
-    """One draft per customer: totals, accounts, number, ids, and what the balance settles now.
+def fill_drafts(lo: int, hi: int) -> None:
+    """One draft per customer: totals, accounts, rank, ids, and what the balance settles now.
 
     Every join with a big table also bounds it by the chunk's customer range (here and below), so
     that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
     whole table, which it may otherwise prefer for a few thousand rows — once per chunk."""
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
-    # The first number is ours (an int): inlined, as PostgreSQL's form repeats the expression.
     ordinal = "ROW_NUMBER() OVER (ORDER BY r.customer_id)"
-    number = f"%s || {zero_padded(f'{int(first_number) - 1} + {ordinal}', 6)}"
     ids = f"{new_id(Invoice, ordinal)}, {new_id(LedgerTransaction, ordinal)}"
     _run(
-        f"INSERT INTO {DRAFT} (customer_id, seq, number, charges, period_start, period_end, "
+        f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, "
         "excl, vat, total, paid, prepaid_id, receivable_id, invoice_id, txn_id) "
-        f"SELECT r.customer_id, {ordinal}, {number}, r.charges, "
+        f"SELECT r.customer_id, {ordinal}, r.charges, "
         f"r.period_start, r.period_end, r.excl, r.vat, r.excl + r.vat, "
         f"{least('r.excl + r.vat', available)}, p.id, q.id, {ids} FROM ("
         "SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
@@ -164,9 +162,15 @@ def fill_drafts(lo: int, hi: int, prefix: str, first_number: int) -> None:
         f"JOIN {account} p ON p.customer_id = r.customer_id AND p.kind = 'prepaid' "
         f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable' "
         "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
-        [prefix, lo, hi, lo, hi],
+        [lo, hi, lo, hi],
     )
     _analyze(DRAFT)
+
+
+def number_sql(prefix: str, first_number: int) -> tuple[str, list[Any]]:
+    """SQL of the draft's gapless number, ``<prefix><first + seq − 1, six digits>``; the first
+    number is ours (an int): inlined, as PostgreSQL's form repeats the expression."""
+    return f"%s || {zero_padded(f'{int(first_number) - 1} + d.seq', 6)}", [prefix]
 
 
 def _breakdown() -> str:
@@ -182,24 +186,27 @@ def _breakdown() -> str:
 
 
 def insert_invoices(
-    lo: int, hi: int, *, issue: Any, due: Any, run_id: int | None, now: Any
+    lo: int, hi: int, number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: Any, now: Any
 ) -> None:
-    """The invoices, with the buyer snapshot and VAT breakdown built in SQL."""
+    """The invoices, numbered, with the buyer snapshot and VAT breakdown built in SQL."""
     buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
     status = (
         f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
         f"ELSE '{InvoiceStatus.OPEN.value}' END"
     )
+    number_sql, number_params = number
+    kind, currency = InvoiceKind.INVOICE.value, settings.ENCAISSE_CURRENCY
+    params = [*number_params, kind, issue, due, currency, run_id, now, lo, hi]
     _run(
         f"INSERT INTO {table(Invoice)} (id, number, kind, customer_id, issue_date, due_date, "
         "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
         "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
-        f"SELECT d.invoice_id, d.number, %s, d.customer_id, %s, %s, d.period_start, d.period_end, "
-        "%s, d.excl, "
+        f"SELECT d.invoice_id, {number_sql}, %s, d.customer_id, %s, %s, d.period_start, "
+        "d.period_end, %s, d.excl, "
         f"d.vat, d.total, {_breakdown()}, {buyer}, %s, d.paid, 0, {status}, '', %s "
         f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
         "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
-        [InvoiceKind.INVOICE.value, issue, due, settings.ENCAISSE_CURRENCY, run_id, now, lo, hi],
+        params,
     )
 
 
@@ -221,43 +228,13 @@ def attach_charges(lo: int, hi: int, period_end: Any) -> None:
         raise InvoicingError("charges changed while invoices were being issued; retry")
 
 
-def _transactions(actor: Actor, now: Any) -> tuple[str, list[Any]]:
-    """SELECT of the chunk's journal transactions: one per invoice with a non-zero total."""
-    cols = actor.fields()
-    description = (
-        "%s || d.number || CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
-    )
-    sql = (
-        f"SELECT d.txn_id, 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, "
-        "d.customer_id, "
-        f"d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 ORDER BY d.seq"
-    )
-    params = [
-        ":issued",
-        TransactionKind.INVOICE_ISSUED.value,
-        "Invoice ",
-        " issued",
-        " issued, paid from balance",
-        " issued, partly paid from balance",
-        now,
-        cols["actor_kind"],
-        cols["actor_id"],
-        cols["actor_label"],
-    ]
-    return sql, params
-
-
-def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
-    """One journal transaction per invoice, ``invoice:<id>:issued``, that issues it and settles
-    what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr revenue (excl.),
-    Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch its receivable.
+def post_entries(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+    """The entries of each invoice's journal transaction, ``invoice:<id>:issued``, which issues it
+    and settles what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr
+    revenue (excl.), Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch
+    its receivable. Written before their transaction (:func:`insert_transactions`, which carries
+    the invoice number): the reference is checked at COMMIT (``core.integrity``).
     """
-    select, params = _transactions(actor, now)
-    _run(
-        f"INSERT INTO {table(LedgerTransaction)} (id, idempotency_key, kind, description, reason, "
-        f"created_at, customer_id, invoice_id, actor_kind, actor_id, actor_label) {select}",
-        params,
-    )
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
     legs = [
         (1, "d.prepaid_id", "d.paid", "d.paid <> 0"),
@@ -285,11 +262,31 @@ def post_ledger(actor: Actor, now: Any, revenue_id: int, vat_ids: dict[Decimal, 
     )
 
 
-def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
-    """Prepaid: guarded (never below the floor); receivable: + amount left due; hot accounts: once.
+def insert_transactions(actor: Actor, now: Any, number: tuple[str, list[Any]]) -> None:
+    """The journal transactions of the entries above: one per invoice with a non-zero total."""
+    cols = actor.fields()
+    number_sql, number_params = number
+    outcomes = [" issued", " issued, paid from balance", " issued, partly paid from balance"]
+    params = [":issued", TransactionKind.INVOICE_ISSUED.value, "Invoice ", *number_params]
+    params += [*outcomes, now, cols["actor_kind"], cols["actor_id"], cols["actor_label"]]
+    description = (
+        f"%s || {number_sql} || "
+        "CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
+    )
+    _run(
+        f"INSERT INTO {table(LedgerTransaction)} (id, idempotency_key, kind, description, reason, "
+        "created_at, customer_id, invoice_id, actor_kind, actor_id, actor_label) "
+        f"SELECT d.txn_id, 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, "
+        f"d.customer_id, d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 "
+        "ORDER BY d.seq",
+        params,
+    )
 
-    Prepaid, revenue and VAT accounts are credit-normal: a debit entry lowers the shown balance.
-    """
+
+def settle_customers(lo: int, hi: int) -> None:
+    """Prepaid: guarded (never below the floor); receivable: + amount left due.
+
+    Prepaid accounts are credit-normal: a debit entry lowers the shown balance."""
     account = table(Account)
     ((debits,),) = _rows(f"SELECT COUNT(*) FROM {DRAFT} WHERE paid <> 0")
     guarded = _run(
@@ -307,6 +304,12 @@ def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, in
         f"AND {account}.customer_id BETWEEN %s AND %s",
         [lo, hi],
     )
+
+
+def credit_system_accounts(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+    """Revenue and VAT, shared by every chunk: one update each, in the lock order of every money
+    path (system accounts last, by ascending id), at the very end of the chunk's transaction, so
+    that concurrent chunks hold them only from here to their COMMIT. Both are credit-normal."""
     ids = {int(rate * 100): pk for rate, pk in vat_ids.items()}
     hot = [
         (int(v), ids[rate]) for rate, v in _rows(f"SELECT rate, SUM(vat) FROM {RATE} GROUP BY rate")
@@ -316,7 +319,7 @@ def update_balances(lo: int, hi: int, revenue_id: int, vat_ids: dict[Decimal, in
     in_id_order = sorted((row for row in hot if row[0]), key=lambda row: row[1])
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"UPDATE {account} SET balance = balance + %s WHERE id = %s", in_id_order
+            f"UPDATE {table(Account)} SET balance = balance + %s WHERE id = %s", in_id_order
         )
 
 

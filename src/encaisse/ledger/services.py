@@ -4,8 +4,9 @@
 :func:`post` writes one balanced journal transaction and updates the cached balances in the same
 database transaction. It is idempotent by key (invariant I4/I6 of ledger-and-reliability.md): a key
 already posted returns the first transaction and posts nothing, and the same key with different
-legs is refused. Accounts are locked in ascending id order, the one lock order every money path
-follows, so concurrent postings on PostgreSQL queue instead of deadlocking.
+legs is refused. Accounts are locked in one order that every money path follows (customers'
+accounts, then the shared system accounts, each by ascending id), so concurrent postings on
+PostgreSQL queue instead of deadlocking, and the hot system rows are held as briefly as possible.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from encaisse.core.actors import Actor
@@ -53,8 +54,19 @@ def _check_balanced(legs: Sequence[Leg]) -> None:
 
 
 def lock_accounts(account_ids: Sequence[int]) -> dict[int, Account]:
-    """Lock accounts (PostgreSQL row locks; SQLite has one writer) in ascending id order."""
-    accounts = Account.objects.select_for_update().filter(pk__in=account_ids).order_by("pk")
+    """Lock accounts (PostgreSQL row locks; SQLite has one writer) in the lock order of every
+    money path: customers' accounts first, then system accounts, each by ascending id.
+
+    System accounts (revenue, VAT, bank, PSP clearing) are shared by every posting: taken last,
+    they are held for the shortest time, and a path that already holds customer accounts (a
+    billing chunk) may take them at its very end without any other path holding them first."""
+    system = ExpressionWrapper(Q(customer__isnull=True), output_field=BooleanField())
+    accounts = (
+        Account.objects.select_for_update()
+        .filter(pk__in=account_ids)
+        .alias(system=system)
+        .order_by("system", "pk")
+    )
     return {account.pk: account for account in accounts}
 
 

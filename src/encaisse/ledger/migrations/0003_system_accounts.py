@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Open the provider's system accounts first, so their ids sort before every customer account.
+"""Open the provider's system accounts (revenue, bank, write-off, PSP clearing, VAT per rate).
 
-Money paths lock accounts in ascending id order; with the hot system accounts first, a path that
-touches revenue or the bank never waits for them while holding a customer's account.
+They are locked last by every money path (``ledger.services.lock_accounts``): customers' accounts
+first, then these shared ones, each by ascending id.
 """
 
 from django.conf import settings

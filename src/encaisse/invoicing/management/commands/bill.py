@@ -20,6 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--period", required=True, help="billing period, e.g. 2026-11")
         parser.add_argument("--chunk-size", type=int, default=None)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="chunks at a time on PostgreSQL (default: ENCAISSE_BILLING_WORKERS)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -33,7 +39,12 @@ class Command(BaseCommand):
         pending = run.chunks.filter(status="pending").count()
         show = not options["no_progress"] and sys.stderr.isatty()
         with tqdm(total=pending, unit="chunk", disable=not show, desc=f"billing {run}") as bar:
-            summary = billing.process_run(run, actor=actor, progress=lambda chunk: bar.update(1))
+            summary = billing.process_run(
+                run,
+                actor=actor,
+                progress=lambda chunk: bar.update(1),
+                workers=options["workers"],
+            )
         self.stdout.write(
             f"Billing run {summary.run} {summary.run.status}: {summary.invoices} invoices, "
             f"total {summary.total or 0}, settled from balances {summary.settled or 0}."
