@@ -17,7 +17,8 @@ Each run starts from a fresh database: a SQLite file under ``bench/out/`` by def
    the same size, one transaction per chunk (one debit row per account under a unique
    (run, account) constraint, a guarded balance update, one aggregated counter-account update);
 3. time the billing run exactly as production runs it (``billing.start_run`` +
-   ``billing.process_run``; PDFs off, tasks go to the dummy backend) and verify the result;
+   ``billing.process_run``, with ``ENCAISSE_BILLING_WORKERS`` chunks at a time on PostgreSQL;
+   PDFs off, tasks go to the dummy backend) and verify the result;
 4. time a re-run of the finished period (P3).
 
 The output ends with one ``RESULT name=billing_run …`` line (decisions.md §10).
@@ -64,6 +65,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--db-name", default="encaisse_bench", help="PostgreSQL database to use")
     parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="chunks at a time on PostgreSQL (default: ENCAISSE_BILLING_WORKERS, 2)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--profile", metavar="FILE", help="run the billing run under cProfile, dump stats to FILE"
@@ -211,22 +218,26 @@ def load_average() -> str:
 
 
 def cpu_seconds(connection: Any) -> tuple[float, float | None]:
-    """CPU time used so far by this process and by its PostgreSQL backend (None if unreadable).
+    """CPU time used so far by this process and by the PostgreSQL server (None if unreadable).
 
+    The server's is the sum over its processes, including what it reaped (``cutime``/``cstime``
+    of the postmaster): the run's worker threads each have a backend, closed when they finish.
     On a shared machine the wall time moves with the load; the CPU time much less so.
     """
     mine = os.times()
     client = mine.user + mine.system
     if connection.vendor != "postgresql":
         return client, None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return client, None
-    return client, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    server = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name == "postgres" or name.startswith("postgres:"):
+            server += sum(int(v) for v in fields[11:15])
+    return client, (server / os.sysconf("SC_CLK_TCK")) if server else None
 
 
 @contextlib.contextmanager
@@ -694,7 +705,10 @@ class SqlProfile:
 
 
 def billing_run(
-    chunk_size: int, profile: str | None = None, sql_profile: SqlProfile | None = None
+    chunk_size: int,
+    workers: int,
+    profile: str | None = None,
+    sql_profile: SqlProfile | None = None,
 ) -> tuple[Any, float]:
     from django.db import connection
 
@@ -718,7 +732,7 @@ def billing_run(
         if profiler:
             profiler.enable()
         run = billing.start_run(PERIOD, actor=actor, chunk_size=chunk_size)
-        summary = billing.process_run(run, actor=actor, progress=progress)
+        summary = billing.process_run(run, actor=actor, progress=progress, workers=workers)
         if profiler:
             profiler.disable()
         elapsed = time.perf_counter() - start
@@ -822,18 +836,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
     from encaisse.ledger.selectors import check_ledger
 
     n, chunk_size = args.customers, args.chunk_size
+    workers = 1 if engine == "sqlite" else (args.workers or settings.ENCAISSE_BILLING_WORKERS)
+    if args.sql_profile and workers > 1:
+        raise SystemExit("--sql-profile times one connection: use it with --workers 1")
     fsync_median, fsync_p90 = fsync_latency_ms(OUT_DIR)
     with connection.cursor() as cursor:
         cursor.execute("SELECT sqlite_version()" if engine == "sqlite" else "SHOW server_version")
         db_version = cursor.fetchone()[0]
     print(
-        f"billing_run: engine={engine} ({db_version}) n={n:,} chunk={chunk_size} "
+        f"billing_run: engine={engine} ({db_version}) n={n:,} chunk={chunk_size} workers={workers} "
         f"django={django.get_version()} python={platform.python_version()} "
         f"cpus={os.cpu_count()} debug={int(args.debug)}"
     )
@@ -880,7 +898,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql_profile = SqlProfile() if args.sql_profile else None
     client_before, server_before = cpu_seconds(connection)
     wal_before = wal_written(connection)
-    summary, seconds = billing_run(chunk_size, args.profile, sql_profile)
+    summary, seconds = billing_run(chunk_size, workers, args.profile, sql_profile)
     client_after, server_after = cpu_seconds(connection)
     wal_after = wal_written(connection)
     rows = rows_written(summary.run.pk)
@@ -893,7 +911,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("    rows: " + ", ".join(f"{v:,} {k}" for k, v in rows.items()))
     cpu = f"    CPU: {client_after - client_before:.2f} s Python process"
     if server_before is not None and server_after is not None:
-        cpu += f", {server_after - server_before:.2f} s PostgreSQL backend"
+        cpu += f", {server_after - server_before:.2f} s PostgreSQL server"
     print(cpu + f" (wall {seconds:.2f} s)")
     if wal_before is not None and wal_after is not None:
         records, fpi, size = (
@@ -941,7 +959,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"RESULT name=billing_run engine={engine} n={n} seconds={seconds:.2f} "
         f"floor_seconds={floor_seconds:.2f} ratio={ratio:.1f} "
         f"invoices_per_s={summary.invoices / seconds:.0f} replay_seconds={replay_seconds:.3f} "
-        f"check_seconds={check_seconds:.3f}"
+        f"check_seconds={check_seconds:.3f} workers={workers}"
     )
     return 0
 
