@@ -69,7 +69,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=None,
-        help="chunks at a time on PostgreSQL (default: ENCAISSE_BILLING_WORKERS, 2)",
+        help="chunks at a time on PostgreSQL (default: ENCAISSE_BILLING_WORKERS, 3)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(

@@ -256,8 +256,10 @@ ENCAISSE_PAYMENT_TERMS_DAYS = int(env("ENCAISSE_PAYMENT_TERMS_DAYS", "30") or 30
 ENCAISSE_INVOICE_PREFIX = env("ENCAISSE_INVOICE_PREFIX", "FA")
 ENCAISSE_CREDIT_NOTE_PREFIX = env("ENCAISSE_CREDIT_NOTE_PREFIX", "AV")
 ENCAISSE_BILLING_CHUNK_SIZE = int(env("ENCAISSE_BILLING_CHUNK_SIZE", "2000") or 2000)
-# Chunks a billing run works on at once (PostgreSQL; SQLite has a single writer).
-ENCAISSE_BILLING_WORKERS = max(1, int(env("ENCAISSE_BILLING_WORKERS", "2") or 2))
+# Chunks a billing run works on at once per process (PostgreSQL; SQLite has a single writer).
+# Chunks queue for their last statements (invoice numbers), so one more worker than the database
+# server's cores keeps them busy: 3 measured best on a 2-core server (docs/benchmarks.md).
+ENCAISSE_BILLING_WORKERS = max(1, int(env("ENCAISSE_BILLING_WORKERS", "3") or 3))
 ENCAISSE_RENDER_PDF = env_bool("ENCAISSE_RENDER_PDF", True)
 # Ordered collection policy: what settles an invoice left due after issuance.
 ENCAISSE_COLLECTION_POLICY = env_list("ENCAISSE_COLLECTION_POLICY", "prepaid_balance,bank_transfer")

@@ -87,9 +87,12 @@ def temp_table(name: str, columns: str) -> str:
     """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL.
 
     ``{key}`` in ``columns`` is the type of a single-column integer primary key: ``INTEGER`` on
-    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL.
+    SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL;
+    ``{json}`` the type a ``JSONField`` has (``jsonb``; text on SQLite).
     """
-    columns = columns.format(key="bigint" if _pg() else "INTEGER")
+    columns = columns.format(
+        key="bigint" if _pg() else "INTEGER", json="jsonb" if _pg() else "TEXT"
+    )
     suffix = " ON COMMIT DELETE ROWS" if _pg() else ""
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){suffix}"
 

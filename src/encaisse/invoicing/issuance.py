@@ -141,7 +141,7 @@ def issue_invoices(
     due_date = issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
     now = db_datetime(timezone.now())
     sql.insert_invoices(
-        lo, hi, number, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
+        number, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
     )
     faults.checkpoint("issuance.invoices_inserted")
     sql.insert_transactions(actor, now, number)

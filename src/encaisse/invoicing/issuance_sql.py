@@ -53,7 +53,8 @@ _TABLES = {
     DRAFT: "customer_id {key} PRIMARY KEY, seq bigint NOT NULL, "
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
-    "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL",
+    "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL, "
+    "buyer {json} NOT NULL, breakdown {json} NOT NULL",
 }
 BUYER_FIELDS = (
     "number",
@@ -141,28 +142,33 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
 
 
 def fill_drafts(lo: int, hi: int) -> None:
-    """One draft per customer: totals, accounts, rank, ids, and what the balance settles now.
+    """One draft per customer: totals, accounts, rank, ids, what the balance settles now, and the
+    invoice's buyer snapshot and VAT breakdown (built here, where chunks run in parallel, rather
+    than in the invoice insert, which chunks take in turn).
 
     Every join with a big table also bounds it by the chunk's customer range (here and below), so
     that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
     whole table, which it may otherwise prefer for a few thousand rows — once per chunk."""
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
-    ordinal = "ROW_NUMBER() OVER (ORDER BY r.customer_id)"
+    ordinal = "ROW_NUMBER() OVER (ORDER BY t.customer_id)"
     ids = f"{new_id(Invoice, ordinal)}, {new_id(LedgerTransaction, ordinal)}"
+    buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
     _run(
         f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, "
-        "excl, vat, total, paid, prepaid_id, receivable_id, invoice_id, txn_id) "
-        f"SELECT r.customer_id, {ordinal}, r.charges, "
-        f"r.period_start, r.period_end, r.excl, r.vat, r.excl + r.vat, "
-        f"{least('r.excl + r.vat', available)}, p.id, q.id, {ids} FROM ("
-        "SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
+        "excl, vat, total, paid, prepaid_id, receivable_id, invoice_id, txn_id, buyer, breakdown) "
+        f"SELECT t.customer_id, {ordinal}, t.charges, "
+        f"t.period_start, t.period_end, t.excl, t.vat, t.excl + t.vat, "
+        f"{least('t.excl + t.vat', available)}, p.id, q.id, {ids}, {buyer}, {_breakdown()} "
+        "FROM (SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
         "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat "
-        f"FROM {RATE} GROUP BY customer_id) r "
-        f"JOIN {account} p ON p.customer_id = r.customer_id AND p.kind = 'prepaid' "
-        f"JOIN {account} q ON q.customer_id = r.customer_id AND q.kind = 'receivable' "
-        "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
-        [lo, hi, lo, hi],
+        f"FROM {RATE} GROUP BY customer_id) t "
+        f"JOIN {table(Customer)} c ON c.id = t.customer_id "
+        f"JOIN {account} p ON p.customer_id = t.customer_id AND p.kind = 'prepaid' "
+        f"JOIN {account} q ON q.customer_id = t.customer_id AND q.kind = 'receivable' "
+        "WHERE c.id BETWEEN %s AND %s AND p.customer_id BETWEEN %s AND %s "
+        "AND q.customer_id BETWEEN %s AND %s",
+        [lo, hi, lo, hi, lo, hi],
     )
     _analyze(DRAFT)
 
@@ -182,31 +188,28 @@ def _breakdown() -> str:
     item = json_object(
         {"rate": cents_text("rate"), "base": cents_text("base"), "vat": cents_text("vat")}
     )
-    return json_array(item, f"FROM {RATE} r WHERE r.customer_id = d.customer_id", "rate")
+    return json_array(item, f"FROM {RATE} r WHERE r.customer_id = t.customer_id", "rate")
 
 
 def insert_invoices(
-    lo: int, hi: int, number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: Any, now: Any
+    number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: Any, now: Any
 ) -> None:
-    """The invoices, numbered, with the buyer snapshot and VAT breakdown built in SQL."""
-    buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
+    """The invoices, numbered, from their drafts."""
     status = (
         f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
         f"ELSE '{InvoiceStatus.OPEN.value}' END"
     )
     number_sql, number_params = number
     kind, currency = InvoiceKind.INVOICE.value, settings.ENCAISSE_CURRENCY
-    params = [*number_params, kind, issue, due, currency, run_id, now, lo, hi]
     _run(
         f"INSERT INTO {table(Invoice)} (id, number, kind, customer_id, issue_date, due_date, "
         "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
         "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
         f"SELECT d.invoice_id, {number_sql}, %s, d.customer_id, %s, %s, d.period_start, "
         "d.period_end, %s, d.excl, "
-        f"d.vat, d.total, {_breakdown()}, {buyer}, %s, d.paid, 0, {status}, '', %s "
-        f"FROM {DRAFT} d JOIN {table(Customer)} c ON c.id = d.customer_id "
-        "WHERE c.id BETWEEN %s AND %s ORDER BY d.seq",
-        params,
+        f"d.vat, d.total, d.breakdown, d.buyer, %s, d.paid, 0, {status}, '', %s "
+        f"FROM {DRAFT} d ORDER BY d.seq",
+        [*number_params, kind, issue, due, currency, run_id, now],
     )
 
 
