@@ -8,10 +8,11 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
   (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
-  settles now (as much as the balance allows above its floor), its accounts, its rank in the
-  chunk (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence at
-  the end), and the ids its invoice and journal transaction will have (taken beforehand,
-  :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back).
+  settles now (as much as the balance allows above its floor), its accounts, the buyer snapshot
+  and VAT breakdown, its rank in the chunk (``seq``: its gapless number is ``first + seq − 1`` of
+  the block taken from the sequence at the end), and the ids its invoice and journal transaction
+  will have (taken beforehand, :func:`encaisse.core.sql.new_id`, so that no statement reads an
+  inserted row back).
 
 Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
