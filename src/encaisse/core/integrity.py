@@ -35,7 +35,8 @@ one primary-key look-up without a lock. The model fields keep ``db_constraint``:
 slower) and should call :func:`check_per_statement` again.
 
 Written here because no library offers it; the trigger SQL follows the PostgreSQL manual, "CREATE
-TRIGGER" (transition relations) and "Trigger Functions" (PL/pgSQL).
+TRIGGER" (transition relations, constraint triggers deferred to COMMIT) and "Trigger Functions"
+(PL/pgSQL).
 """
 
 from __future__ import annotations

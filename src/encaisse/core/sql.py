@@ -33,10 +33,6 @@ def db_datetime(value: dt.datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def placeholders(count: int) -> str:
-    return ", ".join(["%s"] * count)
-
-
 # --- Expressions that differ between the engines (bulk paths compute in SQL, not per row in Python)
 
 
