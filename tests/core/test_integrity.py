@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 MISSING = 987_654_321
 INVOICE_COLUMNS = (
     "number, kind, customer_id, issue_date, due_date, currency, total_excl_vat, total_vat, "
-    "total_incl_vat, vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at"
+    "total_incl_vat, vat_rate, buyer_id, billing_run_id, paid, credited, status, pdf, created_at"
 )
 INVOICE_VALUES = (
-    "%s, 'invoice', %s, '2026-11-30', '2026-12-30', 'EUR', 0, 0, 0, '[]', '{}', %s, 0, 0, 'paid', "
+    "%s, 'invoice', %s, '2026-11-30', '2026-12-30', 'EUR', 0, 0, 0, 2000, %s, %s, 0, 0, 'paid', "
     "'', '2026-11-30 00:00:00'"
 )
 
@@ -56,10 +56,11 @@ def test_an_entry_needs_an_existing_transaction_and_account(issued):
     assert Entry.objects.count() == before
 
 
-def test_an_invoice_needs_an_existing_customer_and_run(issued):
+def test_an_invoice_needs_an_existing_customer_run_and_buyer(issued):
     sql = f"INSERT INTO invoicing_invoice ({INVOICE_COLUMNS}) VALUES ({INVOICE_VALUES})"
-    _refused(sql, ["X-1", MISSING, None])
-    _refused(sql, ["X-2", issued.customer_id, MISSING])
+    _refused(sql, ["X-1", MISSING, issued.buyer_id, None])
+    _refused(sql, ["X-2", issued.customer_id, issued.buyer_id, MISSING])
+    _refused(sql, ["X-3", issued.customer_id, MISSING, None])
     assert Invoice.objects.count() == 1
 
 
@@ -113,6 +114,7 @@ def test_the_postgresql_checks_are_statement_triggers():
         ("invoicing_invoice", "customer_id"),
         ("invoicing_invoice", "billing_run_id"),
         ("invoicing_charge", "invoice_id"),
+        ("invoicing_invoice", "buyer_id"),
     ):
         assert (child, column) not in foreign_keys
         assert f"encaisse_ref_{child}_{column}_insert" in triggers
@@ -154,7 +156,7 @@ def test_a_missing_parent_fails_the_commit_and_a_parent_written_later_is_accepte
         assert _pending_references() == 1
         cursor.execute(
             f"INSERT INTO invoicing_invoice (id, {INVOICE_COLUMNS}) VALUES (%s, {INVOICE_VALUES})",
-            [invoice_id, "X-1", customer.pk, None],
+            [invoice_id, "X-1", customer.pk, customer.identities.get().pk, None],
         )
     assert Charge.objects.get(pk=late.pk).invoice_id == invoice_id
     assert _pending_references() == 0  # checked at COMMIT, then forgotten

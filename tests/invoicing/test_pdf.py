@@ -87,7 +87,7 @@ def test_html_carries_the_french_legal_mentions_for_a_professional(partly_paid_i
         seller["bic"],
         seller["name"],
         invoice.number,
-        invoice.buyer["number"],
+        invoice.buyer.number,
         "FR44732829320",
         "73282932000074",
         "Hébergement Pro",

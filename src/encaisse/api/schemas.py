@@ -298,6 +298,10 @@ class InvoiceDetailOut(InvoiceOut):
         return list(obj.lines.all())
 
     @staticmethod
+    def resolve_buyer(obj: Any) -> dict[str, Any]:
+        return obj.buyer.as_dict()
+
+    @staticmethod
     def resolve_credited_invoice(obj: Any) -> str | None:
         return obj.credited_invoice.number if obj.credited_invoice_id else None
 

@@ -9,7 +9,6 @@ invoice, and whatever the customer had already paid is given back to the prepaid
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -122,11 +121,13 @@ def _create_note(
         total_excl_vat=from_cents(excl),
         total_vat=from_cents(vat),
         total_incl_vat=from_cents(excl + vat),
-        vat_breakdown=[
-            {"rate": f"{r:.2f}", "base": str(from_cents(b)), "vat": str(from_cents(v))}
-            for r, (b, v) in sorted(amounts.items())
-        ],
-        buyer=json.loads(json.dumps(invoice.buyer)),
+        **Invoice.vat_fields(
+            [
+                {"rate": f"{r:.2f}", "base": str(from_cents(b)), "vat": str(from_cents(v))}
+                for r, (b, v) in sorted(amounts.items())
+            ]
+        ),
+        buyer_id=invoice.buyer_id,  # the buyer the credited invoice shows
         credited_invoice=invoice,
         paid=from_cents(excl + vat),
         status=InvoiceStatus.PAID,

@@ -8,9 +8,10 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
   (``round_half_up(base × rate / 100)`` with the rate stored in hundredths of a percent);
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
-  settles now (as much as the balance allows above its floor), its accounts, the buyer snapshot
-  and VAT breakdown, its rank in the chunk (``seq``: its gapless number is ``first + seq − 1`` of
-  the block taken from the sequence at the end), and the ids its invoice and journal transaction
+  settles now (as much as the balance allows above its floor), its accounts, its buyer (the
+  customer's current billing identity) and VAT rate or breakdown, its rank in the chunk
+  (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence at
+  the end), and the ids its invoice and journal transaction
   will have (taken beforehand, :func:`encaisse.core.sql.new_id`, so that no statement reads an
   inserted row back).
 
@@ -38,7 +39,7 @@ from encaisse.core.sql import (
     temp_table,
     zero_padded,
 )
-from encaisse.customers.models import Customer
+from encaisse.customers.models import BillingIdentity
 from encaisse.ledger.exceptions import InsufficientFunds, UnbalancedTransaction
 from encaisse.ledger.models import Account, Entry, LedgerTransaction, TransactionKind
 
@@ -55,20 +56,8 @@ _TABLES = {
     "charges bigint NOT NULL, period_start date, period_end date, excl bigint NOT NULL, "
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
     "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL, "
-    "buyer {json} NOT NULL, breakdown {json} NOT NULL",
+    "buyer_id bigint NOT NULL, vat_rate bigint, breakdown {json}",
 }
-BUYER_FIELDS = (
-    "number",
-    "name",
-    "kind",
-    "address_line1",
-    "address_line2",
-    "postal_code",
-    "city",
-    "country",
-    "vat_number",
-    "siret",
-)
 
 
 def _run(sql: str, params: list[Any] | None = None) -> int:
@@ -143,9 +132,11 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
 
 
 def fill_drafts(lo: int, hi: int) -> None:
-    """One draft per customer: totals, accounts, rank, ids, what the balance settles now, and the
-    invoice's buyer snapshot and VAT breakdown (built here, where chunks run in parallel, rather
-    than in the invoice insert, which chunks take in turn).
+    """One draft per customer: totals, accounts, rank, ids, what the balance settles now, the
+    invoice's buyer (the customer's latest billing identity: ``customers.identity`` writes one
+    whenever a printed field changes) and its VAT rate, or its breakdown when it has several
+    (built here, where chunks run in parallel, rather than in the invoice insert, which chunks
+    take in turn).
 
     Every join with a big table also bounds it by the chunk's customer range (here and below), so
     that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
@@ -154,22 +145,23 @@ def fill_drafts(lo: int, hi: int) -> None:
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
     ordinal = "ROW_NUMBER() OVER (ORDER BY t.customer_id)"
     ids = f"{new_id(Invoice, ordinal)}, {new_id(LedgerTransaction, ordinal)}"
-    buyer = json_object({name: f"c.{name}" for name in BUYER_FIELDS})
+    buyer = (
+        f"(SELECT MAX(b.id) FROM {table(BillingIdentity)} b WHERE b.customer_id = t.customer_id)"
+    )
     _run(
-        f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, "
-        "excl, vat, total, paid, prepaid_id, receivable_id, invoice_id, txn_id, buyer, breakdown) "
+        f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, excl, vat, "
+        "total, paid, prepaid_id, receivable_id, invoice_id, txn_id, buyer_id, vat_rate, breakdown) "
         f"SELECT t.customer_id, {ordinal}, t.charges, "
         f"t.period_start, t.period_end, t.excl, t.vat, t.excl + t.vat, "
-        f"{least('t.excl + t.vat', available)}, p.id, q.id, {ids}, {buyer}, {_breakdown()} "
+        f"{least('t.excl + t.vat', available)}, p.id, q.id, {ids}, {buyer}, "
+        f"CASE WHEN t.rates = 1 THEN t.rate END, CASE WHEN t.rates > 1 THEN {_breakdown()} END "
         "FROM (SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
-        "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat "
-        f"FROM {RATE} GROUP BY customer_id) t "
-        f"JOIN {table(Customer)} c ON c.id = t.customer_id "
+        "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat, "
+        f"COUNT(*) AS rates, MIN(rate) AS rate FROM {RATE} GROUP BY customer_id) t "
         f"JOIN {account} p ON p.customer_id = t.customer_id AND p.kind = 'prepaid' "
         f"JOIN {account} q ON q.customer_id = t.customer_id AND q.kind = 'receivable' "
-        "WHERE c.id BETWEEN %s AND %s AND p.customer_id BETWEEN %s AND %s "
-        "AND q.customer_id BETWEEN %s AND %s",
-        [lo, hi, lo, hi, lo, hi],
+        "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
+        [lo, hi, lo, hi],
     )
     _analyze(DRAFT)
 
@@ -181,7 +173,8 @@ def number_sql(prefix: str, first_number: int) -> tuple[str, list[Any]]:
 
 
 def _breakdown() -> str:
-    """EN 16931 BG-23 as stored: one ``{"rate", "base", "vat"}`` per rate, by ascending rate.
+    """EN 16931 BG-23 of an invoice with several rates, as stored: one ``{"rate", "base",
+    "vat"}`` per rate, by ascending rate (a single-rate invoice stores its rate alone).
 
     A subquery per invoice, by the scratch table's primary key: aggregating it with the draft
     instead (``GROUP BY`` customer) measured slower on PostgreSQL at 1 M (an ordered aggregate
@@ -205,10 +198,10 @@ def insert_invoices(
     _run(
         f"INSERT INTO {table(Invoice)} (id, number, kind, customer_id, issue_date, due_date, "
         "period_start, period_end, currency, total_excl_vat, total_vat, total_incl_vat, "
-        "vat_breakdown, buyer, billing_run_id, paid, credited, status, pdf, created_at) "
-        f"SELECT d.invoice_id, {number_sql}, %s, d.customer_id, %s, %s, d.period_start, "
-        "d.period_end, %s, d.excl, "
-        f"d.vat, d.total, d.breakdown, d.buyer, %s, d.paid, 0, {status}, '', %s "
+        "vat_rate, vat_breakdown_rows, buyer_id, billing_run_id, paid, credited, status, pdf, "
+        f"created_at) SELECT d.invoice_id, {number_sql}, %s, d.customer_id, %s, %s, "
+        "d.period_start, d.period_end, %s, d.excl, d.vat, d.total, d.vat_rate, d.breakdown, "
+        f"d.buyer_id, %s, d.paid, 0, {status}, '', %s "
         f"FROM {DRAFT} d ORDER BY d.seq",
         [*number_params, kind, issue, due, currency, run_id, now],
     )

@@ -11,6 +11,7 @@ with it: the database refuses any change to an invoiced charge or to an issued i
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -31,8 +32,9 @@ INVOICE_FROZEN_COLUMNS = (
     "total_excl_vat",
     "total_vat",
     "total_incl_vat",
-    "vat_breakdown",
-    "buyer",
+    "vat_rate",
+    "vat_breakdown_rows",
+    "buyer_id",
     "credited_invoice_id",
     "billing_run_id",
 )
@@ -195,10 +197,20 @@ class Invoice(models.Model):
     total_excl_vat = CentsField(_("total excl. VAT"))
     total_vat = CentsField(_("VAT"))
     total_incl_vat = CentsField(_("total incl. VAT"))
-    # [{"rate": "20.00", "base": "10.00", "vat": "2.00"}, ...], one item per VAT rate (EN 16931 BG-23).
-    vat_breakdown = models.JSONField(_("VAT breakdown"))
-    # Buyer identity as it was at issuance (name, address, VAT number, SIRET): an invoice never changes.
-    buyer = models.JSONField(_("buyer"))
+    # The VAT breakdown (EN 16931 BG-23, see ``vat_breakdown``): the rate alone when the invoice
+    # has one, as most do (its base and VAT are then the totals), else one item per rate,
+    # [{"rate": "20.00", "base": "10.00", "vat": "2.00"}, ...] by ascending rate. Exactly one is set.
+    vat_rate = FixedDecimalField(_("VAT rate (%)"), places=2, null=True, blank=True)
+    vat_breakdown_rows = models.JSONField(_("VAT breakdown"), null=True, blank=True)
+    # The buyer as it was at issuance (name, address, VAT number, SIRET): the version of the
+    # customer's identity current then; versions never change (customers.BillingIdentity).
+    buyer = models.ForeignKey(
+        "customers.BillingIdentity",
+        verbose_name=_("buyer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # versions are never deleted: nothing looks invoices up by it
+    )
     # Indexed by the partial "invoice_credit_notes" index: only credit notes have one.
     credited_invoice = models.ForeignKey(
         "self",
@@ -237,6 +249,11 @@ class Invoice(models.Model):
                 name="invoice_once_per_run_and_customer",
             ),
             models.CheckConstraint(
+                condition=models.Q(vat_rate__isnull=False, vat_breakdown_rows__isnull=True)
+                | models.Q(vat_rate__isnull=True, vat_breakdown_rows__isnull=False),
+                name="invoice_vat_rate_or_breakdown",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(paid__gte=0, credited__gte=0)
                 & models.Q(paid__lte=models.F("total_incl_vat") - models.F("credited")),
                 name="invoice_settlement_within_total",
@@ -257,6 +274,23 @@ class Invoice(models.Model):
     @property
     def amount_due(self) -> Decimal:
         return self.total_incl_vat - self.paid - self.credited
+
+    @property
+    def vat_breakdown(self) -> list[dict[str, str]]:
+        """One ``{"rate", "base", "vat"}`` per VAT rate, by ascending rate (EN 16931 BG-23)."""
+        if self.vat_breakdown_rows is not None:
+            return list(self.vat_breakdown_rows)
+        rate = self.vat_rate
+        return [
+            {"rate": f"{rate:.2f}", "base": str(self.total_excl_vat), "vat": str(self.total_vat)}
+        ]
+
+    @staticmethod
+    def vat_fields(breakdown: list[dict[str, str]]) -> dict[str, Any]:
+        """The columns that store ``breakdown`` (items as :attr:`vat_breakdown` gives them)."""
+        if len(breakdown) == 1:
+            return {"vat_rate": Decimal(breakdown[0]["rate"]), "vat_breakdown_rows": None}
+        return {"vat_rate": None, "vat_breakdown_rows": breakdown}
 
 
 class Charge(ActorFields):

@@ -132,7 +132,7 @@ def _vat_rows(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
 def _buyer(invoice: Invoice, locale: str) -> dict[str, Any]:
     from babel import Locale
 
-    buyer = dict(invoice.buyer)
+    buyer: dict[str, Any] = invoice.buyer.as_dict()
     country = buyer.get("country") or "FR"
     buyer["country_name"] = "" if country == "FR" else Locale.parse(locale).territories.get(country)
     buyer["professional"] = buyer.get("kind") in PROFESSIONAL_KINDS

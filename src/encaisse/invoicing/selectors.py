@@ -36,7 +36,7 @@ def get_invoice(number: str) -> Invoice:
     lines = Prefetch("lines", queryset=Charge.objects.order_by("id"))
     try:
         return (
-            Invoice.objects.select_related("customer", "credited_invoice")
+            Invoice.objects.select_related("customer", "credited_invoice", "buyer")
             .prefetch_related(lines)
             .get(number=number.strip())
         )
@@ -95,7 +95,7 @@ def customer_invoice(customer: Customer, pk: int) -> Invoice:
     lines = Prefetch("lines", queryset=Charge.objects.order_by("id"))
     try:
         return (
-            Invoice.objects.select_related("credited_invoice")
+            Invoice.objects.select_related("credited_invoice", "buyer")
             .prefetch_related(lines)
             .get(pk=pk, customer=customer)
         )

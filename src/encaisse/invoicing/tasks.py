@@ -20,7 +20,7 @@ def render_invoice_pdfs(invoice_ids: list[int]) -> int:
     from .pdf import render_invoice_pdf
 
     done = 0
-    for invoice in Invoice.objects.filter(pk__in=invoice_ids, pdf=""):
+    for invoice in Invoice.objects.filter(pk__in=invoice_ids, pdf="").select_related("buyer"):
         render_invoice_pdf(invoice)
         done += 1
     return done

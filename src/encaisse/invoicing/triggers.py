@@ -7,17 +7,42 @@ rebuilds ``invoicing_invoice`` or ``invoicing_charge`` on SQLite (which drops th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from encaisse.core.immutability import drop_triggers, forbid_changes
 
 from .models import CHARGE_FROZEN_COLUMNS, INVOICE_FROZEN_COLUMNS
 
+#: The invoice's frozen columns before migration 0006 (buyer and VAT breakdown stored as JSON):
+#: what migrations 0002–0005 install, on the table as they know it.
+INVOICE_FROZEN_COLUMNS_0002 = (
+    "number",
+    "kind",
+    "customer_id",
+    "issue_date",
+    "due_date",
+    "period_start",
+    "period_end",
+    "currency",
+    "total_excl_vat",
+    "total_vat",
+    "total_incl_vat",
+    "vat_breakdown",
+    "buyer",
+    "credited_invoice_id",
+    "billing_run_id",
+)
 
-def install_frozen_triggers(schema_editor: Any) -> None:
-    """Install (or install again) the triggers: an invoice row is frozen, a charge once invoiced."""
+
+def install_frozen_triggers(
+    schema_editor: Any, invoice_columns: Sequence[str] = INVOICE_FROZEN_COLUMNS
+) -> None:
+    """Install (or install again) the triggers: an invoice row is frozen, a charge once invoiced.
+
+    A migration passes the columns of the table as it leaves it (the model's may have moved on)."""
     drop_frozen_triggers(schema_editor)
-    forbid_changes(schema_editor, "invoicing_invoice", frozen_columns=INVOICE_FROZEN_COLUMNS)
+    forbid_changes(schema_editor, "invoicing_invoice", frozen_columns=invoice_columns)
     forbid_changes(
         schema_editor,
         "invoicing_charge",

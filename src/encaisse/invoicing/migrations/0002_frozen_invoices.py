@@ -8,11 +8,15 @@ A charge is free until it is on an invoice; from then on it is a frozen invoice 
 
 from django.db import migrations
 
-from encaisse.invoicing.triggers import drop_frozen_triggers, install_frozen_triggers
+from encaisse.invoicing.triggers import (
+    INVOICE_FROZEN_COLUMNS_0002,
+    drop_frozen_triggers,
+    install_frozen_triggers,
+)
 
 
 def install(apps, schema_editor):
-    install_frozen_triggers(schema_editor)
+    install_frozen_triggers(schema_editor, INVOICE_FROZEN_COLUMNS_0002)
 
 
 def uninstall(apps, schema_editor):

@@ -8,11 +8,11 @@ become AFTER triggers (core.immutability.forbid_changes says why).
 import django.db.models.deletion
 from django.db import migrations, models
 
-from encaisse.invoicing.triggers import install_frozen_triggers
+from encaisse.invoicing.triggers import INVOICE_FROZEN_COLUMNS_0002, install_frozen_triggers
 
 
 def reinstall(apps, schema_editor):
-    install_frozen_triggers(schema_editor)
+    install_frozen_triggers(schema_editor, INVOICE_FROZEN_COLUMNS_0002)
 
 
 def noop(apps, schema_editor):
