@@ -118,10 +118,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQL functions) cost 1.3 ms of the panel's ~6 ms per page (docs/benchmarks.md).
     # IMMEDIATE takes the write lock at BEGIN, so a read-then-write transaction never fails with
     # SQLITE_BUSY half-way; WAL lets readers run beside the writer; FULL keeps every commit durable.
+    # The scratch tables of a billing chunk (a few thousand rows) and sorts stay in memory.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;",
     }
     DATABASES["default"]["TEST"] = {"NAME": env("ENCAISSE_TEST_SQLITE_NAME")}
 else:

@@ -127,12 +127,14 @@ def process_next_chunk(run: BillingRun, *, actor: Actor) -> BillingRunChunk | No
             issue_date=run.issue_date,
             actor=actor,
             run_id=run.pk,
+            with_ids=False,
         )
         chunk.status = ChunkStatus.DONE
-        chunk.invoice_count = len(result.invoice_ids)
+        chunk.invoice_count = result.count
         chunk.processed_at = timezone.now()
         chunk.save(update_fields=["status", "invoice_count", "processed_at"])
-        tasks.after_issuance(result.invoice_ids, result.due_invoice_ids)
+        if result.count:
+            tasks.after_chunk_issued(chunk.pk)
     return chunk
 
 

@@ -53,10 +53,12 @@ from .models import Invoice, InvoiceKind
 
 @dataclass
 class IssueResult:
-    invoice_ids: list[int] = field(default_factory=list)
-    due_invoice_ids: list[int] = field(default_factory=list)
+    count: int = 0
     total_cents: int = 0
     settled_cents: int = 0
+    # Only with ``with_ids``: a billing chunk leaves them to its follow-up task (tasks.chunk_issued).
+    invoice_ids: list[int] = field(default_factory=list)
+    due_invoice_ids: list[int] = field(default_factory=list)
 
 
 def number_series(kind: InvoiceKind, issue_date: dt.date) -> tuple[str, str]:
@@ -100,13 +102,14 @@ def _lock_customer_accounts(lo: int, hi: int) -> None:
         )
 
 
-def _result(rows: list[tuple[int, int, int]]) -> IssueResult:
-    return IssueResult(
-        invoice_ids=[invoice_id for invoice_id, _, _ in rows],
-        due_invoice_ids=[invoice_id for invoice_id, total, paid in rows if paid < total],
-        total_cents=sum(total for _, total, _ in rows),
-        settled_cents=sum(paid for _, _, paid in rows),
-    )
+def _result(with_ids: bool) -> IssueResult:
+    count, total, settled = sql.summary()
+    result = IssueResult(count=count, total_cents=total, settled_cents=settled)
+    if with_ids:
+        rows = sql.results()
+        result.invoice_ids = [invoice_id for invoice_id, _, _ in rows]
+        result.due_invoice_ids = [invoice_id for invoice_id, total, paid in rows if paid < total]
+    return result
 
 
 def issue_invoices(
@@ -117,8 +120,12 @@ def issue_invoices(
     issue_date: dt.date,
     actor: Actor,
     run_id: int | None = None,
+    with_ids: bool = True,
 ) -> IssueResult:
-    """Issue and settle the invoices of customers in the id range; the caller holds the transaction."""
+    """Issue and settle the invoices of customers in the id range; the caller holds the transaction.
+
+    ``with_ids=False`` returns the count and totals only (a billing chunk: its 2,000 ids would
+    cross into Python for nothing)."""
     if not connection.in_atomic_block:
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
@@ -147,7 +154,7 @@ def issue_invoices(
     sql.insert_transactions(actor, now, number)
     sql.credit_system_accounts(revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
-    return _result(sql.results())
+    return _result(with_ids)
 
 
 def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) -> Invoice | None:

@@ -100,8 +100,9 @@ def _vat_half_up(base: str, rate: str) -> str:
 
 def collect_rates(lo: int, hi: int, period_end: Any, run_id: int | None) -> int:
     """Total the chunk's uninvoiced charges per customer and rate; return the customers found."""
-    # SQLite would otherwise walk every uninvoiced charge of the table through the invoice_id
-    # index (it counts ``IS NULL`` as an equality) instead of the (customer, period) partial index.
+    # SQLite once walked every uninvoiced charge of the table through the (then plain) invoice_id
+    # index, counting ``IS NULL`` as an equality; the hint keeps it on the (customer, period)
+    # partial index whatever its statistics say.
     index = " INDEXED BY charge_uninvoiced" if connection.vendor == "sqlite" else ""
     already, params = "", [lo, hi, period_end]
     if run_id is not None:
@@ -318,6 +319,14 @@ def credit_system_accounts(revenue_id: int, vat_ids: dict[Decimal, int]) -> None
         cursor.executemany(
             f"UPDATE {table(Account)} SET balance = balance + %s WHERE id = %s", in_id_order
         )
+
+
+def summary() -> tuple[int, int, int]:
+    """(invoices, Σ total, Σ paid) of the chunk, in cents."""
+    ((count, total, paid),) = _rows(
+        f"SELECT COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(paid), 0) FROM {DRAFT}"
+    )
+    return int(count), int(total), int(paid)
 
 
 def results() -> list[tuple[int, int, int]]:

@@ -312,6 +312,9 @@ class Charge(ActorFields):
         null=True,
         blank=True,
         related_name="lines",
+        # Indexed by the partial "charge_invoice" index: an uninvoiced charge is not in it, so
+        # invoicing a charge adds one index entry instead of moving it from the NULL key.
+        db_index=False,
     )
     # Indexed by the partial "charge_subscription" index (charges posted through the API have none).
     subscription = models.ForeignKey(
@@ -348,6 +351,11 @@ class Charge(ActorFields):
                 fields=["customer", "period_start"],
                 condition=models.Q(invoice__isnull=True),
                 name="charge_uninvoiced",
+            ),
+            models.Index(
+                fields=["invoice"],
+                condition=models.Q(invoice__isnull=False),
+                name="charge_invoice",
             ),
             models.Index(
                 fields=["subscription"],

@@ -2,7 +2,8 @@
 """Background work after issuance: PDFs and the rest of the collection policy.
 
 Never inside the money path: enqueued with ``transaction.on_commit`` once the invoices exist.
-Tasks take ids, load objects and are idempotent, so the worker may run them twice.
+Tasks take ids, load objects and are idempotent, so the worker may run them twice. A billing
+chunk enqueues one task by its own id (:func:`chunk_issued`), which fans out in the worker.
 """
 
 from __future__ import annotations
@@ -37,6 +38,45 @@ def collect_due_invoices(invoice_ids: list[int]) -> int:
     for invoice in Invoice.objects.filter(pk__in=invoice_ids, status=InvoiceStatus.OPEN):
         started += collect_invoice(invoice, actor=actor) is not None
     return started
+
+
+def _follow_up_wanted() -> bool:
+    from encaisse.payments.collection import registry
+
+    return bool(
+        settings.ENCAISSE_RENDER_PDF
+        or settings.ENCAISSE_EMAIL_NOTIFICATIONS
+        or any(m.collects_without_customer for m in registry.policy())
+    )
+
+
+@task()
+def chunk_issued(chunk_id: int) -> int:
+    """The follow-up of one billing chunk, by the chunk's id: its invoices are those of its run
+    and customer range (the run's unique (run, customer) index finds them). The chunk's
+    transaction enqueues this one small task instead of lists of 2,000 ids; the worker fans out."""
+    from .models import BillingRunChunk, Invoice, InvoiceStatus
+
+    chunk = BillingRunChunk.objects.get(pk=chunk_id)
+    rows = list(
+        Invoice.objects.filter(
+            billing_run_id=chunk.run_id,
+            customer_id__gte=chunk.first_customer_id,
+            customer_id__lte=chunk.last_customer_id,
+        )
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    invoice_ids = [pk for pk, _ in rows]
+    due = [pk for pk, status in rows if status == InvoiceStatus.OPEN]
+    after_issuance(invoice_ids, due)
+    return len(invoice_ids)
+
+
+def after_chunk_issued(chunk_id: int) -> None:
+    """Schedule the follow-up of a billing chunk (PDFs, e-mails, collection), once committed."""
+    if _follow_up_wanted():
+        transaction.on_commit(lambda: chunk_issued.enqueue(chunk_id))
 
 
 def after_issuance(invoice_ids: list[int], due_invoice_ids: list[int]) -> None:
