@@ -61,6 +61,21 @@ def test_raw_sql_cannot_skip_the_version(make_customer):
     assert customer.identities.count() == 2
 
 
+@pytest.mark.parametrize("field", IDENTITY_FIELDS)
+def test_every_printed_field_is_versioned(make_customer, field):
+    """The triggers cover the model's list: a field added to it needs a migration that installs
+    them again (``customers.identity.install_identity_triggers``)."""
+    customer = make_customer(kind="individual")
+    value = {"number": "C0000001", "kind": "company", "country": "BE"}.get(field, "Changed")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE customers_customer SET {field} = %s WHERE id = %s", [value, customer.pk]
+        )
+
+    assert customer.identities.count() == 2
+    assert getattr(_latest(customer), field) == value
+
+
 def test_versions_cannot_be_changed_nor_deleted(make_customer):
     version = _latest(make_customer())
     for sql in (

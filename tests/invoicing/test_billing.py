@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from encaisse.core.exceptions import ValidationError
+from encaisse.customers.models import Customer
 from encaisse.invoicing import billing
 from encaisse.invoicing.models import BillingRun, Charge, Invoice
 from encaisse.ledger.selectors import customer_balance
@@ -155,3 +156,42 @@ def test_vat_computed_by_the_database_rounds_like_the_money_helper(
         (row,) = Invoice.objects.get(customer=customer).vat_breakdown
         expected = from_cents(vat_cents(to_cents(Decimal(base)), Decimal(rate)))
         assert row == {"rate": f"{Decimal(rate):.2f}", "base": base, "vat": str(expected)}
+
+
+def test_a_customer_without_accounts_stops_its_chunk_instead_of_being_skipped(
+    make_customer, charge, bill
+):
+    """Every customer with charges gets a draft or the chunk fails: a customer dropped by the
+    account join would stay uninvoiced in a chunk marked done and leave a gap in the numbers."""
+    from encaisse.invoicing.exceptions import InvoicingError
+
+    billed = make_customer()
+    charge(billed, "10.00")
+    orphan = Customer.objects.create(  # created without the service: no ledger accounts
+        number="C9999990",
+        name="Orphan",
+        email="o@example.org",
+        kind="company",
+        address_line1="1 rue",
+        postal_code="75001",
+        city="Paris",
+    )
+    Charge.objects.create(  # the service would refuse it: it locks the customer's account
+        customer=orphan,
+        description="Hébergement",
+        quantity=Decimal(1),
+        unit_price=Decimal("5.00"),
+        vat_rate=Decimal(20),
+        amount=Decimal("5.00"),
+        period_start=dt.date(2026, 11, 1),
+        period_end=dt.date(2026, 11, 30),
+        actor_kind="system",
+        actor_id="tests",
+        actor_label="tests",
+    )
+
+    with pytest.raises(InvoicingError, match="no prepaid or receivable account"):
+        bill(chunk_size=10)
+
+    assert Invoice.objects.count() == 0
+    assert Charge.objects.filter(invoice__isnull=False).count() == 0

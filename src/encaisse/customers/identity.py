@@ -18,6 +18,7 @@ drops its triggers: it must call :func:`install_identity_triggers` again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from encaisse.core.immutability import drop_triggers, forbid_changes
@@ -26,30 +27,46 @@ from .models import IDENTITY_FIELDS
 
 CUSTOMER = "customers_customer"
 IDENTITY = "customers_billingidentity"
-_COLUMNS = ", ".join(IDENTITY_FIELDS)
+#: The printed fields as migration 0003 created the table: what 0003 and 0006 write and compare,
+#: whatever the model's :data:`IDENTITY_FIELDS` become later (a migration that adds one passes
+#: its own list to :func:`install_identity_triggers`).
+IDENTITY_FIELDS_0003 = (
+    "number",
+    "name",
+    "kind",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "country",
+    "vat_number",
+    "siret",
+)
 
 
-def _values(alias: str) -> str:
-    return ", ".join(f"{alias}.{name}" for name in IDENTITY_FIELDS)
+def _values(alias: str, fields: Sequence[str]) -> str:
+    return ", ".join(f"{alias}.{name}" for name in fields)
 
 
-def _changed(old: str, new: str, distinct: str) -> str:
-    return " OR ".join(f"{old}.{name} {distinct} {new}.{name}" for name in IDENTITY_FIELDS)
+def _changed(old: str, new: str, distinct: str, fields: Sequence[str]) -> str:
+    return " OR ".join(f"{old}.{name} {distinct} {new}.{name}" for name in fields)
 
 
-def _sqlite(schema_editor: Any) -> None:
-    insert = f"INSERT INTO {IDENTITY} (customer_id, {_COLUMNS}) VALUES (NEW.id, {_values('NEW')});"
+def _sqlite(schema_editor: Any, fields: Sequence[str]) -> None:
+    columns, values = ", ".join(fields), _values("NEW", fields)
+    insert = f"INSERT INTO {IDENTITY} (customer_id, {columns}) VALUES (NEW.id, {values});"
     schema_editor.execute(
         f"CREATE TRIGGER {CUSTOMER}_identity_created AFTER INSERT ON {CUSTOMER} BEGIN {insert} END;"
     )
     schema_editor.execute(
         f"CREATE TRIGGER {CUSTOMER}_identity_changed AFTER UPDATE ON {CUSTOMER} "
-        f"WHEN {_changed('OLD', 'NEW', 'IS NOT')} BEGIN {insert} END;"
+        f"WHEN {_changed('OLD', 'NEW', 'IS NOT', fields)} BEGIN {insert} END;"
     )
 
 
-def _postgresql(schema_editor: Any) -> None:
-    created = f"INSERT INTO {IDENTITY} (customer_id, {_COLUMNS}) SELECT n.id, {_values('n')} "
+def _postgresql(schema_editor: Any, fields: Sequence[str]) -> None:
+    columns, values = ", ".join(fields), _values("n", fields)
+    created = f"INSERT INTO {IDENTITY} (customer_id, {columns}) SELECT n.id, {values}"
     schema_editor.execute(
         f"""CREATE OR REPLACE FUNCTION encaisse_identity_created() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -64,7 +81,7 @@ $$;"""
 LANGUAGE plpgsql AS $$
 BEGIN
     {created} FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE {_changed("o", "n", "IS DISTINCT FROM")} ORDER BY n.id;
+    WHERE {_changed("o", "n", "IS DISTINCT FROM", fields)} ORDER BY n.id;
     RETURN NULL;
 END
 $$;"""
@@ -81,13 +98,15 @@ $$;"""
     )
 
 
-def install_identity_triggers(schema_editor: Any) -> None:
-    """(Re)install the version-writing triggers and make the versions append-only."""
+def install_identity_triggers(schema_editor: Any, fields: Sequence[str] = IDENTITY_FIELDS) -> None:
+    """(Re)install the version-writing triggers and make the versions append-only.
+
+    A migration passes the printed fields of the tables as it leaves them."""
     drop_identity_triggers(schema_editor)
     if schema_editor.connection.vendor == "postgresql":
-        _postgresql(schema_editor)
+        _postgresql(schema_editor, fields)
     else:
-        _sqlite(schema_editor)
+        _sqlite(schema_editor, fields)
     forbid_changes(schema_editor, IDENTITY)
 
 
@@ -101,14 +120,14 @@ def drop_identity_triggers(schema_editor: Any) -> None:
     drop_triggers(schema_editor, IDENTITY)
 
 
-def record_current_identities(schema_editor: Any) -> None:
+def record_current_identities(schema_editor: Any, fields: Sequence[str]) -> None:
     """A version for every customer whose latest one (if any) differs from its current fields:
     run by migrations, for customers that existed before the triggers (and after a migration
     had to write older versions)."""
     distinct = "IS DISTINCT FROM" if schema_editor.connection.vendor == "postgresql" else "IS NOT"
     schema_editor.execute(
-        f"INSERT INTO {IDENTITY} (customer_id, {_COLUMNS}) SELECT c.id, {_values('c')} "
-        f"FROM {CUSTOMER} c LEFT JOIN {IDENTITY} i ON i.id = "
+        f"INSERT INTO {IDENTITY} (customer_id, {', '.join(fields)}) "
+        f"SELECT c.id, {_values('c', fields)} FROM {CUSTOMER} c LEFT JOIN {IDENTITY} i ON i.id = "
         f"(SELECT MAX(l.id) FROM {IDENTITY} l WHERE l.customer_id = c.id) "
-        f"WHERE i.id IS NULL OR {_changed('i', 'c', distinct)} ORDER BY c.id"
+        f"WHERE i.id IS NULL OR {_changed('i', 'c', distinct, fields)} ORDER BY c.id"
     )

@@ -54,8 +54,6 @@ from .models import Invoice, InvoiceKind
 @dataclass
 class IssueResult:
     count: int = 0
-    total_cents: int = 0
-    settled_cents: int = 0
     # Only with ``with_ids``: a billing chunk leaves them to its follow-up task (tasks.chunk_issued).
     invoice_ids: list[int] = field(default_factory=list)
     due_invoice_ids: list[int] = field(default_factory=list)
@@ -102,9 +100,8 @@ def _lock_customer_accounts(lo: int, hi: int) -> None:
         )
 
 
-def _result(with_ids: bool) -> IssueResult:
-    count, total, settled = sql.summary()
-    result = IssueResult(count=count, total_cents=total, settled_cents=settled)
+def _result(count: int, with_ids: bool) -> IssueResult:
+    result = IssueResult(count=count)
     if with_ids:
         rows = sql.results()
         result.invoice_ids = [invoice_id for invoice_id, _, _ in rows]
@@ -124,8 +121,8 @@ def issue_invoices(
 ) -> IssueResult:
     """Issue and settle the invoices of customers in the id range; the caller holds the transaction.
 
-    ``with_ids=False`` returns the count and totals only (a billing chunk: its 2,000 ids would
-    cross into Python for nothing)."""
+    ``with_ids=False`` returns the count only (a billing chunk: its 2,000 ids would cross into
+    Python for nothing)."""
     if not connection.in_atomic_block:
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
@@ -137,7 +134,7 @@ def issue_invoices(
     if not count:
         return IssueResult()
     sql.check_rates(vat_ids)
-    sql.fill_drafts(lo, hi)
+    sql.fill_drafts(lo, hi, count)
     sql.attach_charges(lo, hi, end)
     sql.post_entries(revenue_id, vat_ids)
     sql.settle_customers(lo, hi)
@@ -154,7 +151,7 @@ def issue_invoices(
     sql.insert_transactions(actor, now, number)
     sql.credit_system_accounts(revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
-    return _result(with_ids)
+    return _result(count, with_ids)
 
 
 def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) -> Invoice | None:

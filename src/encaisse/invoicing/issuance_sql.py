@@ -11,9 +11,8 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
   settles now (as much as the balance allows above its floor), its accounts, its buyer (the
   customer's current billing identity) and VAT rate or breakdown, its rank in the chunk
   (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence at
-  the end), and the ids its invoice and journal transaction
-  will have (taken beforehand, :func:`encaisse.core.sql.new_id`, so that no statement reads an
-  inserted row back).
+  the end), and the ids its invoice and journal transaction will have (taken beforehand,
+  :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back).
 
 Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
@@ -132,7 +131,7 @@ def check_rates(vat_ids: dict[Decimal, int]) -> None:
         raise InvoicingError(f"VAT rates without a VAT account: {sorted(unknown)}")
 
 
-def fill_drafts(lo: int, hi: int) -> None:
+def fill_drafts(lo: int, hi: int, customers: int) -> None:
     """One draft per customer: totals, accounts, rank, ids, what the balance settles now, the
     invoice's buyer (the customer's latest billing identity: ``customers.identity`` writes one
     whenever a printed field changes) and its VAT rate, or its breakdown when it has several
@@ -141,7 +140,11 @@ def fill_drafts(lo: int, hi: int) -> None:
 
     Every join with a big table also bounds it by the chunk's customer range (here and below), so
     that PostgreSQL reads the chunk's rows by index instead of hashing a sequential scan of the
-    whole table, which it may otherwise prefer for a few thousand rows — once per chunk."""
+    whole table, which it may otherwise prefer for a few thousand rows — once per chunk.
+
+    One draft per customer found by :func:`collect_rates`, or nothing: a customer left out (no
+    prepaid or receivable account) would be skipped silently and leave a gap in the number block
+    taken for ``customers``."""
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
     ordinal = "ROW_NUMBER() OVER (ORDER BY t.customer_id)"
@@ -149,7 +152,7 @@ def fill_drafts(lo: int, hi: int) -> None:
     buyer = (
         f"(SELECT MAX(b.id) FROM {table(BillingIdentity)} b WHERE b.customer_id = t.customer_id)"
     )
-    _run(
+    drafts = _run(
         f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, excl, vat, "
         "total, paid, prepaid_id, receivable_id, invoice_id, txn_id, buyer_id, vat_rate, breakdown) "
         f"SELECT t.customer_id, {ordinal}, t.charges, "
@@ -164,6 +167,11 @@ def fill_drafts(lo: int, hi: int) -> None:
         "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
         [lo, hi, lo, hi],
     )
+    if drafts != customers:
+        raise InvoicingError(
+            f"{customers - drafts} customer(s) between ids {lo} and {hi} have charges to invoice "
+            "but no prepaid or receivable account"
+        )
     _analyze(DRAFT)
 
 
@@ -187,7 +195,7 @@ def _breakdown() -> str:
 
 
 def insert_invoices(
-    number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: Any, now: Any
+    number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: int | None, now: Any
 ) -> None:
     """The invoices, numbered, from their drafts."""
     status = (
@@ -319,14 +327,6 @@ def credit_system_accounts(revenue_id: int, vat_ids: dict[Decimal, int]) -> None
         cursor.executemany(
             f"UPDATE {table(Account)} SET balance = balance + %s WHERE id = %s", in_id_order
         )
-
-
-def summary() -> tuple[int, int, int]:
-    """(invoices, Σ total, Σ paid) of the chunk, in cents."""
-    ((count, total, paid),) = _rows(
-        f"SELECT COUNT(*), COALESCE(SUM(total), 0), COALESCE(SUM(paid), 0) FROM {DRAFT}"
-    )
-    return int(count), int(total), int(paid)
 
 
 def results() -> list[tuple[int, int, int]]:

@@ -10,6 +10,7 @@ import django.db.models.functions.datetime
 from django.db import migrations, models
 
 from encaisse.customers.identity import (
+    IDENTITY_FIELDS_0003,
     drop_identity_triggers,
     install_identity_triggers,
     record_current_identities,
@@ -17,8 +18,8 @@ from encaisse.customers.identity import (
 
 
 def install(apps, schema_editor):
-    install_identity_triggers(schema_editor)
-    record_current_identities(schema_editor)
+    install_identity_triggers(schema_editor, IDENTITY_FIELDS_0003)
+    record_current_identities(schema_editor, IDENTITY_FIELDS_0003)
 
 
 def uninstall(apps, schema_editor):

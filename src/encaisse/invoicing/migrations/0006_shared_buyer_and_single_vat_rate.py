@@ -26,8 +26,8 @@ from django.db import migrations, models
 
 import encaisse.core.fields
 from encaisse.core.integrity import check_per_statement
+from encaisse.customers.identity import IDENTITY_FIELDS_0003 as IDENTITY_FIELDS
 from encaisse.customers.identity import record_current_identities
-from encaisse.customers.models import IDENTITY_FIELDS
 from encaisse.invoicing.triggers import drop_frozen_triggers, install_frozen_triggers
 
 BATCH = 5000
@@ -110,7 +110,7 @@ def split_buyer_and_vat(apps, schema_editor):
             )
             last = rows[-1][0]
     # Versions written above for past buyers are newer than the customers' current ones.
-    record_current_identities(schema_editor)
+    record_current_identities(schema_editor, IDENTITY_FIELDS)
     if schema_editor.connection.vendor == "postgresql":
         # Check the new rows' deferred foreign keys now: PostgreSQL refuses to ALTER a table
         # with trigger events pending, as the steps below do.
