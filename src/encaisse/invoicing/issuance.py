@@ -22,8 +22,10 @@ chunk passes through Python (:mod:`.issuance_sql` holds the statements):
 
 Steps 1–3 touch only the chunk's own rows, so several workers run them at once (PostgreSQL); they
 queue only for step 4, from the number block to their COMMIT. The charges and entries written
-before their invoice and transaction are checked at COMMIT (``core.integrity``; SQLite's foreign
-keys are deferred too).
+before their invoice and transaction are checked at COMMIT (``core.integrity``). SQLite has one
+writer at a time, so there step 4's number block, invoices and journal transactions come first:
+its deferred foreign keys then find every parent in place, and never search the child tables for
+references waiting on a new invoice or transaction.
 
 Anything unexpected (a charge added concurrently, a balance that moved) raises, and the caller's
 transaction rolls the whole chunk back: nothing half-issued survives a crash.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -109,6 +112,39 @@ def _result(count: int, with_ids: bool) -> IssueResult:
     return result
 
 
+def _post_lines(lo: int, hi: int, end: Any, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+    """Charges onto their invoice, the entries, the customers' balances (the chunk's own rows)."""
+    sql.attach_charges(lo, hi, end)
+    sql.post_entries(revenue_id, vat_ids)
+    sql.settle_customers(lo, hi)
+    faults.checkpoint("issuance.customers_settled")
+
+
+@dataclass
+class _Headers:
+    """The chunk's gapless number block, its invoices and their journal transactions."""
+
+    issue_date: dt.date
+    count: int
+    run_id: int | None
+    actor: Actor
+
+    def insert(self) -> None:
+        series, prefix = number_series(InvoiceKind.INVOICE, self.issue_date)
+        number = sql.number_sql(prefix, allocate(series, self.count).start)
+        due_date = self.issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
+        now = db_datetime(timezone.now())
+        sql.insert_invoices(
+            number,
+            issue=db_date(self.issue_date),
+            due=db_date(due_date),
+            run_id=self.run_id,
+            now=now,
+        )
+        faults.checkpoint("issuance.invoices_inserted")
+        sql.insert_transactions(self.actor, now, number)
+
+
 def issue_invoices(
     *,
     first_customer_id: int,
@@ -135,20 +171,17 @@ def issue_invoices(
         return IssueResult()
     sql.check_rates(vat_ids)
     sql.fill_drafts(lo, hi, count)
-    sql.attach_charges(lo, hi, end)
-    sql.post_entries(revenue_id, vat_ids)
-    sql.settle_customers(lo, hi)
-    faults.checkpoint("issuance.customers_settled")
-    # What every chunk shares, from here to COMMIT: the number block, then the system accounts.
-    series, prefix = number_series(InvoiceKind.INVOICE, issue_date)
-    number = sql.number_sql(prefix, allocate(series, count).start)
-    due_date = issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
-    now = db_datetime(timezone.now())
-    sql.insert_invoices(
-        number, issue=db_date(issue_date), due=db_date(due_date), run_id=run_id, now=now
-    )
-    faults.checkpoint("issuance.invoices_inserted")
-    sql.insert_transactions(actor, now, number)
+    headers = _Headers(issue_date, count, run_id, actor)
+    if connection.vendor == "sqlite":
+        # One writer at a time (IMMEDIATE): nothing to gain by taking the numbers last, and the
+        # parents written first keep SQLite's deferred foreign-key counter at zero, so that it
+        # does not search the child tables for each invoice and journal transaction inserted.
+        headers.insert()
+        _post_lines(lo, hi, end, revenue_id, vat_ids)
+    else:
+        _post_lines(lo, hi, end, revenue_id, vat_ids)
+        # What every chunk shares, from here to COMMIT: the number block, then the system accounts.
+        headers.insert()
     sql.credit_system_accounts(revenue_id, vat_ids)
     faults.checkpoint("issuance.ledger_posted")
     return _result(count, with_ids)

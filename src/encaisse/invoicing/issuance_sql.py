@@ -238,8 +238,8 @@ def post_entries(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
     """The entries of each invoice's journal transaction, ``invoice:<id>:issued``, which issues it
     and settles what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr
     revenue (excl.), Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch
-    its receivable. Written before their transaction (:func:`insert_transactions`, which carries
-    the invoice number): the reference is checked at COMMIT (``core.integrity``).
+    its receivable. On PostgreSQL written before their transaction (:func:`insert_transactions`,
+    which carries the invoice number): the reference is checked at COMMIT (``core.integrity``).
     """
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
     legs = [
