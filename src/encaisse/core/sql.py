@@ -79,17 +79,18 @@ def json_array(item: str, source: str, order: str) -> str:
     return f"(SELECT json_group_array({item}) FROM (SELECT * {source} ORDER BY {order}))"
 
 
-def temp_table(name: str, columns: str) -> str:
+def temp_table(name: str, columns: str, *, clustered: bool = False) -> str:
     """DDL of a per-connection scratch table, emptied by every commit on PostgreSQL.
 
     ``{key}`` in ``columns`` is the type of a single-column integer primary key: ``INTEGER`` on
     SQLite, where it then is the rowid (no separate index to maintain), ``bigint`` on PostgreSQL;
-    ``{json}`` the type a ``JSONField`` has (``jsonb``; text on SQLite).
+    ``{json}`` the type a ``JSONField`` has (``jsonb``; text on SQLite). ``clustered`` stores the
+    rows in primary-key order on SQLite (``WITHOUT ROWID``: one B-tree instead of a table and its
+    key's index, read in key order without a sort); PostgreSQL has no such option.
     """
-    columns = columns.format(
-        key="bigint" if _pg() else "INTEGER", json="jsonb" if _pg() else "TEXT"
-    )
-    suffix = " ON COMMIT DELETE ROWS" if _pg() else ""
+    pg = _pg()
+    columns = columns.format(key="bigint" if pg else "INTEGER", json="jsonb" if pg else "TEXT")
+    suffix = " ON COMMIT DELETE ROWS" if pg else " WITHOUT ROWID" if clustered else ""
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){suffix}"
 
 

@@ -2,7 +2,7 @@
 """The statements of one issuance chunk, computed by the database over the whole chunk.
 
 Python never touches a row of the chunk: a fixed number of ``INSERT … SELECT`` / ``UPDATE … FROM``
-statements (about fifteen, whatever the chunk size) work from two per-connection scratch tables:
+statements (about fifteen, whatever the chunk size) work from three per-connection scratch tables:
 
 - ``issuance_rate``: per customer and VAT rate, the base (sum of the uninvoiced charges) and the
   VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
@@ -10,11 +10,14 @@ statements (about fifteen, whatever the chunk size) work from two per-connection
 - ``issuance_draft``: per customer, the invoice being issued: totals, what the prepaid balance
   settles now (as much as the balance allows above its floor), its accounts, its buyer (the
   customer's current billing identity) and VAT rate or breakdown, its rank in the chunk
-  (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence at
-  the end), and the ids its invoice and journal transaction will have (taken beforehand,
-  :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back).
+  (``seq``: its gapless number is ``first + seq − 1`` of the block taken from the sequence; the
+  rank follows the customer id, so the drafts read in key order are in number order without a
+  sort), and the ids its invoice and journal transaction will have (taken beforehand,
+  :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back);
+- ``issuance_leg``: the legs of every journal transaction of the chunk, checked to sum to zero
+  per transaction, then copied into the ledger in key order.
 
-Both tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
+The tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
 """
 
@@ -47,6 +50,7 @@ from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
 
 RATE = "issuance_rate"
 DRAFT = "issuance_draft"
+LEGS = "issuance_leg"
 _TABLES = {
     RATE: "customer_id bigint NOT NULL, rate bigint NOT NULL, base bigint NOT NULL, "
     "vat bigint NOT NULL, charges bigint NOT NULL, period_start date, period_end date, "
@@ -56,7 +60,10 @@ _TABLES = {
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
     "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL, "
     "buyer_id bigint NOT NULL, vat_rate bigint, breakdown {json}",
+    LEGS: "txn bigint NOT NULL, leg bigint NOT NULL, account bigint NOT NULL, "
+    "amount bigint NOT NULL, PRIMARY KEY (txn, leg, account)",
 }
+_CLUSTERED = {LEGS}
 
 
 def _run(sql: str, params: list[Any] | None = None) -> int:
@@ -74,7 +81,7 @@ def _rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
 
 def reset_tables() -> None:
     for name, columns in _TABLES.items():
-        _run(temp_table(name, columns))
+        _run(temp_table(name, columns, clustered=name in _CLUSTERED))
         _run(f"DELETE FROM {name}")
 
 
@@ -147,21 +154,23 @@ def fill_drafts(lo: int, hi: int, customers: int) -> None:
     taken for ``customers``."""
     account = table(Account)
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
-    ordinal = "ROW_NUMBER() OVER (ORDER BY t.customer_id)"
-    ids = f"{new_id(Invoice, ordinal)}, {new_id(LedgerTransaction, ordinal)}"
+    # The rank is taken in the grouped subquery, whose rows come out in customer order already:
+    # over the joined rows SQLite would sort them again.
+    ids = f"{new_id(Invoice, 't.seq')}, {new_id(LedgerTransaction, 't.seq')}"
     buyer = (
         f"(SELECT MAX(b.id) FROM {table(BillingIdentity)} b WHERE b.customer_id = t.customer_id)"
     )
     drafts = _run(
         f"INSERT INTO {DRAFT} (customer_id, seq, charges, period_start, period_end, excl, vat, "
         "total, paid, prepaid_id, receivable_id, invoice_id, txn_id, buyer_id, vat_rate, breakdown) "
-        f"SELECT t.customer_id, {ordinal}, t.charges, "
+        "SELECT t.customer_id, t.seq, t.charges, "
         f"t.period_start, t.period_end, t.excl, t.vat, t.excl + t.vat, "
         f"{least('t.excl + t.vat', available)}, p.id, q.id, {ids}, {buyer}, "
         f"CASE WHEN t.rates = 1 THEN t.rate END, CASE WHEN t.rates > 1 THEN {_breakdown()} END "
         "FROM (SELECT customer_id, SUM(charges) AS charges, MIN(period_start) AS period_start, "
         "MAX(period_end) AS period_end, SUM(base) AS excl, SUM(vat) AS vat, "
-        f"COUNT(*) AS rates, MIN(rate) AS rate FROM {RATE} GROUP BY customer_id) t "
+        "COUNT(*) AS rates, MIN(rate) AS rate, ROW_NUMBER() OVER (ORDER BY customer_id) AS seq "
+        f"FROM {RATE} GROUP BY customer_id) t "
         f"JOIN {account} p ON p.customer_id = t.customer_id AND p.kind = 'prepaid' "
         f"JOIN {account} q ON q.customer_id = t.customer_id AND q.kind = 'receivable' "
         "WHERE p.customer_id BETWEEN %s AND %s AND q.customer_id BETWEEN %s AND %s",
@@ -211,7 +220,7 @@ def insert_invoices(
         f"created_at) SELECT d.invoice_id, {number_sql}, %s, d.customer_id, %s, %s, "
         "d.period_start, d.period_end, %s, d.excl, d.vat, d.total, d.vat_rate, d.breakdown, "
         f"d.buyer_id, %s, d.paid, 0, {status}, '', %s "
-        f"FROM {DRAFT} d ORDER BY d.seq",
+        f"FROM {DRAFT} d ORDER BY d.customer_id",
         [*number_params, kind, issue, due, currency, run_id, now],
     )
 
@@ -256,14 +265,13 @@ def post_entries(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
         f"SELECT d.txn_id, CASE r.rate {vat_account} END, -r.vat, 4 FROM {RATE} r "
         f"JOIN {DRAFT} d ON d.customer_id = r.customer_id WHERE r.vat <> 0"
     )
-    legs_sql = " UNION ALL ".join(selects)
-    # Invariant I1 (every transaction sums to zero), checked on the very rows inserted below, in
-    # the scratch tables rather than by reading a chunk's entries back from the ledger.
-    if _rows(f"SELECT txn FROM ({legs_sql}) AS legs GROUP BY txn HAVING SUM(amount) <> 0"):
+    _run(f"INSERT INTO {LEGS} (txn, account, amount, leg) {' UNION ALL '.join(selects)}")
+    # Invariant I1 (every transaction sums to zero), checked on the very rows inserted below.
+    if _rows(f"SELECT txn FROM {LEGS} GROUP BY txn HAVING SUM(amount) <> 0"):
         raise UnbalancedTransaction()
     _run(
         f"INSERT INTO {table(Entry)} (transaction_id, account_id, amount, currency) "
-        f"SELECT txn, account, amount, %s FROM ({legs_sql}) AS legs ORDER BY txn, leg",
+        f"SELECT txn, account, amount, %s FROM {LEGS} ORDER BY txn, leg, account",
         [settings.ENCAISSE_CURRENCY],
     )
 
@@ -284,7 +292,7 @@ def insert_transactions(actor: Actor, now: Any, number: tuple[str, list[Any]]) -
         "created_at, customer_id, invoice_id, actor_kind, actor_id, actor_label) "
         f"SELECT d.txn_id, 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, "
         f"d.customer_id, d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 "
-        "ORDER BY d.seq",
+        "ORDER BY d.customer_id",
         params,
     )
 
@@ -333,5 +341,7 @@ def results() -> list[tuple[int, int, int]]:
     """(invoice id, total, paid) of the chunk's invoices, in number order."""
     return [
         (int(i), int(total), int(paid))
-        for i, total, paid in _rows(f"SELECT invoice_id, total, paid FROM {DRAFT} ORDER BY seq")
+        for i, total, paid in _rows(
+            f"SELECT invoice_id, total, paid FROM {DRAFT} ORDER BY customer_id"
+        )
     ]
