@@ -10,6 +10,8 @@ write runs in its own savepoint, and the rows are counted afterwards to prove no
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -91,6 +93,20 @@ def test_accounts_are_never_deleted_nor_given_another_owner(make_customer):
         cursor.execute("UPDATE ledger_account SET floor = -500 WHERE id = %s", [account.pk])
     account.refresh_from_db()
     assert (account.customer_id, account.kind, account.floor) == (first.pk, "receivable", -5)
+
+
+def test_an_update_naming_a_frozen_column_passes_only_if_it_keeps_its_value(make_customer):
+    """The trigger fires only for an UPDATE that sets a frozen column (``UPDATE OF``): a full
+    ``save()`` sets them all to their own values and must pass, a changed one must not."""
+    account = Account.objects.get(customer=make_customer(), kind="prepaid")
+    account.floor = Decimal("-10.00")
+    with transaction.atomic():
+        account.save()  # every column, frozen ones included, unchanged
+    _refused(
+        "UPDATE ledger_account SET balance = balance, currency = 'USD' WHERE id = %s", [account.pk]
+    )
+    account.refresh_from_db()
+    assert (account.currency, account.floor) == ("EUR", Decimal("-10.00"))
 
 
 def test_the_postgresql_checks_are_statement_triggers():

@@ -52,15 +52,23 @@ def forbid_changes(
     Without ``frozen_columns`` every UPDATE is refused; with them, only an UPDATE that changes one
     of those columns is. ``only_when`` (an SQL condition on ``OLD``) narrows both rules, for
     instance to charges already on an invoice.
+
+    With ``frozen_columns`` the update trigger is declared ``UPDATE OF`` them: a column can only
+    change if the statement sets it, so an UPDATE that sets none of them (a balance, an invoice's
+    payment status) does not fire it at all, where it would otherwise run for every row to
+    compare the frozen values (a sub-program per row on SQLite: about 1 % of the billing run for
+    the balances alone). Django's ``save()`` without ``update_fields`` sets every column: the
+    ``WHEN`` still lets such an UPDATE through when the frozen values are unchanged.
     """
     vendor = schema_editor.connection.vendor
     cond = only_when
     statements: list[str] = []
+    update_of = f"UPDATE OF {', '.join(frozen_columns)}" if frozen_columns else "UPDATE"
     if vendor == "sqlite":
         msg = f"encaisse: {table} rows are append-only"
         when_upd = _sqlite_when(frozen_columns, cond)
         statements.append(
-            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} {when_upd} "
+            f"CREATE TRIGGER {table}_no_update BEFORE {update_of} ON {table} {when_upd} "
             f"BEGIN SELECT RAISE(ABORT, '{msg}'); END;"
         )
         if not allow_delete:
@@ -74,7 +82,7 @@ def forbid_changes(
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in frozen_columns)
         upd = " AND ".join(p for p in (f"({changed})" if changed else "", cond or "") if p)
         statements.append(
-            f"CREATE TRIGGER {table}_no_update AFTER UPDATE ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER {table}_no_update AFTER {update_of} ON {table} FOR EACH ROW "
             f"{f'WHEN ({upd})' if upd else ''} EXECUTE FUNCTION encaisse_forbid_change();"
         )
         if not allow_delete:
