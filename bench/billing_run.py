@@ -208,7 +208,14 @@ def server_settings(connection: Any) -> str:
     names = (
         ("shared_buffers", "max_wal_size", "synchronous_commit", "full_page_writes", "work_mem")
         if connection.vendor == "postgresql"
-        else ("journal_mode", "synchronous", "cache_size", "temp_store", "wal_autocheckpoint")
+        else (
+            "page_size",
+            "journal_mode",
+            "synchronous",
+            "cache_size",
+            "temp_store",
+            "wal_autocheckpoint",
+        )
     )
     values = []
     with connection.cursor() as cursor:

@@ -8,12 +8,14 @@ balance update no longer runs it for every row (same refusals: a column changes 
 from django.db import migrations
 
 from encaisse.core.immutability import drop_triggers, forbid_changes
-from encaisse.ledger.models import ACCOUNT_FROZEN_COLUMNS
+
+# The account's frozen columns as this migration leaves the table (the model's may move on).
+ACCOUNT_FROZEN_COLUMNS_0007 = ("id", "code", "kind", "customer_id", "currency", "normal_sign")
 
 
 def reinstall(apps, schema_editor):
     drop_triggers(schema_editor, "ledger_account")
-    forbid_changes(schema_editor, "ledger_account", frozen_columns=ACCOUNT_FROZEN_COLUMNS)
+    forbid_changes(schema_editor, "ledger_account", frozen_columns=ACCOUNT_FROZEN_COLUMNS_0007)
 
 
 class Migration(migrations.Migration):
