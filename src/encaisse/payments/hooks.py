@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+"""What follows money received, plugged in by the layers above payments (``core.registry``).
+
+``notifications`` registers the "payment received" e-mail here; payments may not import it.
+:func:`top_up_recorded` calls every hook once the top-up's transaction commits.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db import transaction
+
+from encaisse.core.registry import Registry
+
+
+class PaymentHook:
+    """Contract of a follow-up of money received. ``identifier`` is required and unique."""
+
+    identifier: ClassVar[str]
+
+    def top_up_recorded(self, transaction_id: int) -> None:
+        """A top-up of a prepaid account (journal transaction ``transaction_id``) was committed.
+
+        Called after COMMIT, once per top-up (a replayed top-up posts nothing and calls nothing).
+        Must be quick and must not fail the caller: enqueue a task, never send from here."""
+
+
+hooks: Registry[PaymentHook] = Registry("payment hooks")
+
+
+def top_up_recorded(transaction_id: int) -> None:
+    def fire() -> None:
+        for hook in hooks:
+            hook.top_up_recorded(transaction_id)
+
+    transaction.on_commit(fire)
