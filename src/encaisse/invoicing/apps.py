@@ -7,3 +7,9 @@ class InvoicingConfig(AppConfig):
     name = "encaisse.invoicing"
     label = "invoicing"
     verbose_name = _("Invoicing")
+
+    def ready(self) -> None:
+        # Imported here, not at the top: tasks import models, which need the app registry ready.
+        from . import hooks, tasks  # noqa: PLC0415
+
+        hooks.hooks.register(tasks.PdfHook())

@@ -33,7 +33,7 @@ from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
 from encaisse.core.sql import db_date, table
 
-from . import tasks
+from .followups import after_chunk_issued
 from .issuance import issue_invoices, revenue_and_vat_accounts
 from .models import BillingRun, BillingRunChunk, BillingRunStatus, Charge, ChunkStatus, Invoice
 from .subscriptions import generate_charges
@@ -134,7 +134,7 @@ def process_next_chunk(run: BillingRun, *, actor: Actor) -> BillingRunChunk | No
         chunk.processed_at = timezone.now()
         chunk.save(update_fields=["status", "invoice_count", "processed_at"])
         if result.count:
-            tasks.after_chunk_issued(chunk.pk)
+            after_chunk_issued(chunk.pk)
     return chunk
 
 

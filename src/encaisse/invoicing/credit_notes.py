@@ -13,7 +13,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,15 +21,18 @@ from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
 from encaisse.core.money import from_cents, to_cents, vat_cents
+from encaisse.ledger import keys
 from encaisse.ledger.accounts import customer_account, system_account, vat_account
 from encaisse.ledger.models import AccountKind, TransactionKind
 from encaisse.ledger.services import Leg, lock_accounts, post
 
+from . import hooks
 from .charges import clean_positive, clean_vat_rate
 from .exceptions import InvalidAmount, NothingToCredit
 from .issuance import allocate_numbers
-from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
+from .models import Charge, Invoice, InvoiceKind
 from .settlement import settle_open_invoices
+from .status import invoice_status
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,9 @@ def _create_note(
         buyer_id=invoice.buyer_id,  # the buyer the credited invoice shows
         credited_invoice=invoice,
         paid=from_cents(excl + vat),
-        status=InvoiceStatus.PAID,
+        status=invoice_status(
+            total=from_cents(excl + vat), paid=from_cents(excl + vat), credited=Decimal(0)
+        ),
         created_at=timezone.now(),
     )
     Charge.objects.bulk_create(
@@ -161,7 +165,7 @@ def _post_note(invoice: Invoice, note: Invoice, actor: Actor, reason: str) -> De
     legs += [Leg(customer_account(customer, AccountKind.RECEIVABLE), -cancel_due)]
     legs += [Leg(customer_account(customer, AccountKind.PREPAID), -refund)]
     post(
-        key=f"credit_note:{note.pk}:issued",
+        key=keys.credit_note_issued(note.pk),
         kind=TransactionKind.CREDIT_NOTE,
         description=f"Credit note {note.number} for invoice {invoice.number}",
         legs=[leg for leg in legs if leg.amount],
@@ -201,14 +205,15 @@ def issue_credit_note(
         refund = _post_note(invoice, note, actor, reason)
         invoice.credited += note.total_incl_vat
         invoice.paid -= refund
-        if invoice.credited == invoice.total_incl_vat:
-            invoice.status = InvoiceStatus.CANCELLED
-        elif invoice.paid + invoice.credited == invoice.total_incl_vat:
-            invoice.status = InvoiceStatus.PAID
+        invoice.status = invoice_status(
+            total=invoice.total_incl_vat, paid=invoice.paid, credited=invoice.credited
+        )
         invoice.save(update_fields=["credited", "paid", "status"])
         if refund:
             # Money given back arrives like a top-up: it pays what is still due, oldest first.
-            settle_open_invoices(invoice.customer, trigger=f"credit_note:{note.pk}", actor=actor)
+            settle_open_invoices(
+                invoice.customer, trigger=keys.after_credit_note(note.pk), actor=actor
+            )
         audit.record(
             "encaisse.invoice.credited",
             actor=actor,
@@ -218,8 +223,5 @@ def issue_credit_note(
             amount=str(note.total_incl_vat),
             refunded=str(refund),
         )
-        if settings.ENCAISSE_RENDER_PDF:
-            from .tasks import render_invoice_pdfs
-
-            transaction.on_commit(lambda: render_invoice_pdfs.enqueue([note.pk]))
+        hooks.credit_note_issued(note.pk, invoice.pk)
     return note

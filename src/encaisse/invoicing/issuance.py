@@ -4,18 +4,21 @@
 The billing run calls :func:`issue_invoices` once per chunk of customers (≈ 2,000); issuing one
 customer's invoice now is the same call with a range of one. Per chunk, inside the caller's
 database transaction, a fixed number of statements run whatever the chunk size, and no row of the
-chunk passes through Python (:mod:`.issuance_sql` holds the statements):
+chunk passes through Python (:mod:`.issuance_sql` holds the statements). The journal
+transactions are posted by the ledger's set-based posting (:class:`encaisse.ledger.batch.Batch`),
+which alone writes entries, transactions and balances, and checks the zero sum, the floor and the
+lock order; invoicing describes the legs and headers over its drafts:
 
-1. lock the chunk's customer accounts (the lock order of every money path,
-   :func:`encaisse.ledger.services.lock_accounts`: customers' accounts first);
+1. lock the chunk's customer accounts (the lock order of every money path: customers' accounts
+   first, :meth:`encaisse.ledger.batch.Batch.lock_customer_accounts`);
 2. total the uninvoiced charges per customer and VAT rate (one ``GROUP BY``), with the VAT per rate
    on the summed base rounded half-up to the cent (EN 16931 BR-CO-17; the integer form of
    ``core.money.vat_cents``), and the amount the prepaid balance settles now ("à chaque
    facturation, votre compte prépayé est débité de la somme due"): as much as the balance allows
    above its floor (0, or minus the agreed overdraft);
-3. take the ids of the invoices and journal transactions to come, attach the charges (they become
-   the invoice lines), check that each transaction's legs sum to zero, insert the entries, update
-   the customers' balances (guarded: never below the floor);
+3. take the ids of the invoices and journal transactions to come, stage the legs (the ledger checks
+   that each transaction's legs sum to zero), attach the charges (they become the invoice lines),
+   insert the entries, update the customers' balances (guarded: never below the floor);
 4. last, what every chunk shares: a block of gapless numbers (numbered in customer order), the
    invoices and journal transactions that carry them, and the revenue/VAT balances (aggregated:
    hot accounts are written once per chunk).
@@ -39,17 +42,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from encaisse.core import faults
 from encaisse.core.actors import Actor
 from encaisse.core.sequences import allocate
-from encaisse.core.sql import db_date, db_datetime, table
+from encaisse.core.sql import db_date, db_datetime
 from encaisse.customers.models import Customer
 from encaisse.ledger.accounts import system_account_ids, vat_account_qualifier
-from encaisse.ledger.models import Account, AccountKind
+from encaisse.ledger.batch import Batch
+from encaisse.ledger.models import AccountKind, TransactionKind
 
+from . import hooks
 from . import issuance_sql as sql
 from .models import Invoice, InvoiceKind
 
@@ -57,7 +62,8 @@ from .models import Invoice, InvoiceKind
 @dataclass
 class IssueResult:
     count: int = 0
-    # Only with ``with_ids``: a billing chunk leaves them to its follow-up task (tasks.chunk_issued).
+    # Only with ``with_ids``: a billing chunk leaves them to its follow-up task
+    # (followups.chunk_issued).
     invoice_ids: list[int] = field(default_factory=list)
     due_invoice_ids: list[int] = field(default_factory=list)
 
@@ -89,20 +95,6 @@ def revenue_and_vat_accounts() -> tuple[int, dict[Decimal, int]]:
     return revenue_id, dict(zip(rates, vat_pks, strict=True))
 
 
-def _lock_customer_accounts(lo: int, hi: int) -> None:
-    """Lock the chunk's customer accounts in ascending id order on PostgreSQL (the system accounts
-    come last, in :func:`.issuance_sql.credit_system_accounts`); SQLite's IMMEDIATE transaction
-    already excludes writers."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT id FROM {table(Account)} "
-            "WHERE customer_id BETWEEN %s AND %s ORDER BY id FOR UPDATE) AS locked",
-            [lo, hi],
-        )
-
-
 def _result(count: int, with_ids: bool) -> IssueResult:
     result = IssueResult(count=count)
     if with_ids:
@@ -112,11 +104,11 @@ def _result(count: int, with_ids: bool) -> IssueResult:
     return result
 
 
-def _post_lines(lo: int, hi: int, end: Any, revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
+def _post_lines(lo: int, hi: int, end: Any, batch: Batch) -> None:
     """Charges onto their invoice, the entries, the customers' balances (the chunk's own rows)."""
     sql.attach_charges(lo, hi, end)
-    sql.post_entries(revenue_id, vat_ids)
-    sql.settle_customers(lo, hi)
+    batch.insert_entries()
+    batch.apply_customer_balances()
     faults.checkpoint("issuance.customers_settled")
 
 
@@ -127,22 +119,21 @@ class _Headers:
     issue_date: dt.date
     count: int
     run_id: int | None
-    actor: Actor
+    batch: Batch
 
     def insert(self) -> None:
         series, prefix = number_series(InvoiceKind.INVOICE, self.issue_date)
         number = sql.number_sql(prefix, allocate(series, self.count).start)
         due_date = self.issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
-        now = db_datetime(timezone.now())
         sql.insert_invoices(
             number,
             issue=db_date(self.issue_date),
             due=db_date(due_date),
             run_id=self.run_id,
-            now=now,
+            now=self.batch.now,
         )
         faults.checkpoint("issuance.invoices_inserted")
-        sql.insert_transactions(self.actor, now, number)
+        self.batch.insert_transactions(sql.header_source(number))
 
 
 def issue_invoices(
@@ -163,7 +154,9 @@ def issue_invoices(
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
     revenue_id, vat_ids = revenue_and_vat_accounts()
-    _lock_customer_accounts(lo, hi)
+    now = db_datetime(timezone.now())
+    batch = Batch(kind=TransactionKind.INVOICE_ISSUED, actor=actor, customers=(lo, hi), now=now)
+    batch.lock_customer_accounts()
     sql.reset_tables()
     end = db_date(period_end)
     count = sql.collect_rates(lo, hi, end, run_id)
@@ -171,28 +164,26 @@ def issue_invoices(
         return IssueResult()
     sql.check_rates(vat_ids)
     sql.fill_drafts(lo, hi, count)
-    headers = _Headers(issue_date, count, run_id, actor)
+    batch.stage(sql.leg_sources(revenue_id, vat_ids))
+    headers = _Headers(issue_date, count, run_id, batch)
     if connection.vendor == "sqlite":
         # One writer at a time (IMMEDIATE): nothing to gain by taking the numbers last, and the
         # parents written first keep SQLite's deferred foreign-key counter at zero, so that it
         # does not search the child tables for each invoice and journal transaction inserted.
         headers.insert()
-        _post_lines(lo, hi, end, revenue_id, vat_ids)
+        _post_lines(lo, hi, end, batch)
     else:
-        _post_lines(lo, hi, end, revenue_id, vat_ids)
+        _post_lines(lo, hi, end, batch)
         # What every chunk shares, from here to COMMIT: the number block, then the system accounts.
         headers.insert()
-    sql.credit_system_accounts(revenue_id, vat_ids)
+    batch.apply_shared_balances()
+    batch.close()
     faults.checkpoint("issuance.ledger_posted")
     return _result(count, with_ids)
 
 
 def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) -> Invoice | None:
     """Issue one customer's uninvoiced charges now (staff action, API), settling from the balance."""
-    from django.db import transaction
-
-    from .tasks import after_issuance
-
     with transaction.atomic():
         result = issue_invoices(
             first_customer_id=customer.pk,
@@ -201,5 +192,5 @@ def issue_invoice_now(customer: Customer, *, period_end: dt.date, actor: Actor) 
             issue_date=timezone.localdate(),
             actor=actor,
         )
-        after_issuance(result.invoice_ids, result.due_invoice_ids)
+        hooks.documents_issued(result.invoice_ids, result.due_invoice_ids)
     return Invoice.objects.filter(pk__in=result.invoice_ids).first()

@@ -2,7 +2,7 @@
 """The statements of one issuance chunk, computed by the database over the whole chunk.
 
 Python never touches a row of the chunk: a fixed number of ``INSERT … SELECT`` / ``UPDATE … FROM``
-statements (about fifteen, whatever the chunk size) work from three per-connection scratch tables:
+statements (about fifteen, whatever the chunk size) work from two per-connection scratch tables:
 
 - ``issuance_rate``: per customer and VAT rate, the base (sum of the uninvoiced charges) and the
   VAT on it, rounded half-up to the cent in integer arithmetic — exactly ``core.money.vat_cents``
@@ -14,8 +14,10 @@ statements (about fifteen, whatever the chunk size) work from three per-connecti
   rank follows the customer id, so the drafts read in key order are in number order without a
   sort), and the ids its invoice and journal transaction will have (taken beforehand,
   :func:`encaisse.core.sql.new_id`, so that no statement reads an inserted row back);
-- ``issuance_leg``: the legs of every journal transaction of the chunk, checked to sum to zero
-  per transaction, then copied into the ledger in key order.
+
+Its journal transactions are posted by the ledger (:class:`encaisse.ledger.batch.Batch`) from
+the legs and headers described here over the draft (:func:`leg_sources`, :func:`header_source`);
+only the ledger writes the ledger's tables.
 
 The tables are emptied at the start of each chunk (and by every COMMIT on PostgreSQL); they are
 temporary, so each connection, hence each billing worker, has its own.
@@ -29,7 +31,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-from encaisse.core.actors import Actor
 from encaisse.core.sql import (
     cents_text,
     greatest,
@@ -42,15 +43,16 @@ from encaisse.core.sql import (
     zero_padded,
 )
 from encaisse.customers.models import BillingIdentity
-from encaisse.ledger.exceptions import InsufficientFunds, UnbalancedTransaction
-from encaisse.ledger.models import Account, Entry, LedgerTransaction, TransactionKind
+from encaisse.ledger import keys
+from encaisse.ledger.batch import HeaderSource, LegSource, new_transaction_id
+from encaisse.ledger.models import Account
 
 from .exceptions import InvoicingError
-from .models import Charge, Invoice, InvoiceKind, InvoiceStatus
+from .models import Charge, Invoice, InvoiceKind
+from .status import status_sql
 
 RATE = "issuance_rate"
 DRAFT = "issuance_draft"
-LEGS = "issuance_leg"
 _TABLES = {
     RATE: "customer_id bigint NOT NULL, rate bigint NOT NULL, base bigint NOT NULL, "
     "vat bigint NOT NULL, charges bigint NOT NULL, period_start date, period_end date, "
@@ -60,10 +62,7 @@ _TABLES = {
     "vat bigint NOT NULL, total bigint NOT NULL, paid bigint NOT NULL, prepaid_id bigint NOT NULL, "
     "receivable_id bigint NOT NULL, invoice_id bigint NOT NULL, txn_id bigint NOT NULL, "
     "buyer_id bigint NOT NULL, vat_rate bigint, breakdown {json}",
-    LEGS: "txn bigint NOT NULL, leg bigint NOT NULL, account bigint NOT NULL, "
-    "amount bigint NOT NULL, PRIMARY KEY (txn, leg, account)",
 }
-_CLUSTERED = {LEGS}
 
 
 def _run(sql: str, params: list[Any] | None = None) -> int:
@@ -81,7 +80,7 @@ def _rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
 
 def reset_tables() -> None:
     for name, columns in _TABLES.items():
-        _run(temp_table(name, columns, clustered=name in _CLUSTERED))
+        _run(temp_table(name, columns))
         _run(f"DELETE FROM {name}")
 
 
@@ -156,7 +155,7 @@ def fill_drafts(lo: int, hi: int, customers: int) -> None:
     available = greatest("0", "p.balance - COALESCE(p.floor, 0)")
     # The rank is taken in the grouped subquery, whose rows come out in customer order already:
     # over the joined rows SQLite would sort them again.
-    ids = f"{new_id(Invoice, 't.seq')}, {new_id(LedgerTransaction, 't.seq')}"
+    ids = f"{new_id(Invoice, 't.seq')}, {new_transaction_id('t.seq')}"
     buyer = (
         f"(SELECT MAX(b.id) FROM {table(BillingIdentity)} b WHERE b.customer_id = t.customer_id)"
     )
@@ -207,10 +206,7 @@ def insert_invoices(
     number: tuple[str, list[Any]], *, issue: Any, due: Any, run_id: int | None, now: Any
 ) -> None:
     """The invoices, numbered, from their drafts."""
-    status = (
-        f"CASE WHEN d.paid = d.total THEN '{InvoiceStatus.PAID.value}' "
-        f"ELSE '{InvoiceStatus.OPEN.value}' END"
-    )
+    status = status_sql("d.total", "d.paid")
     number_sql, number_params = number
     kind, currency = InvoiceKind.INVOICE.value, settings.ENCAISSE_CURRENCY
     _run(
@@ -243,98 +239,55 @@ def attach_charges(lo: int, hi: int, period_end: Any) -> None:
         raise InvoicingError("charges changed while invoices were being issued; retry")
 
 
-def post_entries(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
-    """The entries of each invoice's journal transaction, ``invoice:<id>:issued``, which issues it
+def leg_sources(revenue_id: int, vat_ids: dict[Decimal, int]) -> list[LegSource]:
+    """The legs of each invoice's journal transaction, ``invoice:<id>:issued``, which issues it
     and settles what the balance covers: Dr prepaid (paid), Dr receivable (total − paid), Cr
-    revenue (excl.), Cr VAT per rate. Legs of zero are left out, so a paid invoice does not touch
-    its receivable. On PostgreSQL written before their transaction (:func:`insert_transactions`,
-    which carries the invoice number): the reference is checked at COMMIT (``core.integrity``).
-    """
+    revenue (excl.), Cr VAT per rate. The ledger leaves out legs of zero, so a paid invoice does
+    not touch its receivable. The customer's two accounts move once per invoice, one invoice per
+    customer: their own legs; revenue and VAT are shared by every invoice."""
     vat_account = " ".join(f"WHEN {int(r * 100)} THEN {pk}" for r, pk in vat_ids.items())
-    legs = [
-        (1, "d.prepaid_id", "d.paid", "d.paid <> 0"),
-        (2, "d.receivable_id", "d.total - d.paid", "d.total <> d.paid"),
-        (3, str(int(revenue_id)), "-d.excl", "d.excl <> 0"),
+    draft = f"{DRAFT} d"
+    return [
+        LegSource(txn="d.txn_id", account="d.prepaid_id", amount="d.paid", source=draft),
+        LegSource(
+            txn="d.txn_id", account="d.receivable_id", amount="d.total - d.paid", source=draft
+        ),
+        LegSource(
+            txn="d.txn_id",
+            account=str(int(revenue_id)),
+            amount="-d.excl",
+            source=draft,
+            shared=True,
+        ),
+        LegSource(
+            txn="d.txn_id",
+            account=f"CASE r.rate {vat_account} END",
+            amount="-r.vat",
+            source=f"{RATE} r JOIN {DRAFT} d ON d.customer_id = r.customer_id",
+            shared=True,
+        ),
     ]
-    selects = [
-        f"SELECT d.txn_id AS txn, {account} AS account, {amount} AS amount, {leg} AS leg "
-        f"FROM {DRAFT} d WHERE {where}"
-        for leg, account, amount, where in legs
-    ]
-    selects.append(
-        f"SELECT d.txn_id, CASE r.rate {vat_account} END, -r.vat, 4 FROM {RATE} r "
-        f"JOIN {DRAFT} d ON d.customer_id = r.customer_id WHERE r.vat <> 0"
-    )
-    _run(f"INSERT INTO {LEGS} (txn, account, amount, leg) {' UNION ALL '.join(selects)}")
-    # Invariant I1 (every transaction sums to zero), checked on the very rows inserted below.
-    if _rows(f"SELECT txn FROM {LEGS} GROUP BY txn HAVING SUM(amount) <> 0"):
-        raise UnbalancedTransaction()
-    _run(
-        f"INSERT INTO {table(Entry)} (transaction_id, account_id, amount, currency) "
-        f"SELECT txn, account, amount, %s FROM {LEGS} ORDER BY txn, leg, account",
-        [settings.ENCAISSE_CURRENCY],
-    )
 
 
-def insert_transactions(actor: Actor, now: Any, number: tuple[str, list[Any]]) -> None:
-    """The journal transactions of the entries above: one per invoice with a non-zero total."""
-    cols = actor.fields()
+def header_source(number: tuple[str, list[Any]]) -> HeaderSource:
+    """The journal transactions of the legs above: one per invoice with a non-zero total, keyed
+    ``invoice:<id>:issued`` and described with the invoice's number and what the balance paid."""
     number_sql, number_params = number
+    key_sql, key_params = keys.invoice_issued_sql("d.invoice_id")
     outcomes = [" issued", " issued, paid from balance", " issued, partly paid from balance"]
-    params = [":issued", TransactionKind.INVOICE_ISSUED.value, "Invoice ", *number_params]
-    params += [*outcomes, now, cols["actor_kind"], cols["actor_id"], cols["actor_label"]]
-    description = (
-        f"%s || {number_sql} || "
-        "CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END"
+    return HeaderSource(
+        id="d.txn_id",
+        key=key_sql,
+        key_params=key_params,
+        description=f"%s || {number_sql} || "
+        "CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END",
+        description_params=["Invoice ", *number_params, *outcomes],
+        customer="d.customer_id",
+        invoice="d.invoice_id",
+        source=f"{DRAFT} d",
+        where="d.total <> 0",
+        order_by="d.customer_id",
     )
-    _run(
-        f"INSERT INTO {table(LedgerTransaction)} (id, idempotency_key, kind, description, reason, "
-        "created_at, customer_id, invoice_id, actor_kind, actor_id, actor_label) "
-        f"SELECT d.txn_id, 'invoice:' || d.invoice_id || %s, %s, {description}, '', %s, "
-        f"d.customer_id, d.invoice_id, %s, %s, %s FROM {DRAFT} d WHERE d.total <> 0 "
-        "ORDER BY d.customer_id",
-        params,
-    )
-
-
-def settle_customers(lo: int, hi: int) -> None:
-    """Prepaid: guarded (never below the floor); receivable: + amount left due.
-
-    Prepaid accounts are credit-normal: a debit entry lowers the shown balance."""
-    account = table(Account)
-    ((debits,),) = _rows(f"SELECT COUNT(*) FROM {DRAFT} WHERE paid <> 0")
-    guarded = _run(
-        f"UPDATE {account} SET balance = {account}.balance - d.paid FROM {DRAFT} d "
-        f"WHERE {account}.id = d.prepaid_id AND d.paid <> 0 "
-        f"AND ({account}.floor IS NULL OR {account}.balance - d.paid >= {account}.floor) "
-        f"AND {account}.customer_id BETWEEN %s AND %s",
-        [lo, hi],
-    )
-    if guarded != debits:
-        raise InsufficientFunds(account="prepaid")
-    _run(
-        f"UPDATE {account} SET balance = {account}.balance + d.total - d.paid FROM {DRAFT} d "
-        f"WHERE {account}.id = d.receivable_id AND d.total <> d.paid "
-        f"AND {account}.customer_id BETWEEN %s AND %s",
-        [lo, hi],
-    )
-
-
-def credit_system_accounts(revenue_id: int, vat_ids: dict[Decimal, int]) -> None:
-    """Revenue and VAT, shared by every chunk: one update each, in the lock order of every money
-    path (system accounts last, by ascending id), at the very end of the chunk's transaction, so
-    that concurrent chunks hold them only from here to their COMMIT. Both are credit-normal."""
-    ids = {int(rate * 100): pk for rate, pk in vat_ids.items()}
-    hot = [
-        (int(v), ids[rate]) for rate, v in _rows(f"SELECT rate, SUM(vat) FROM {RATE} GROUP BY rate")
-    ]
-    ((revenue,),) = _rows(f"SELECT COALESCE(SUM(excl), 0) FROM {DRAFT}")
-    hot.append((int(revenue), revenue_id))
-    in_id_order = sorted((row for row in hot if row[0]), key=lambda row: row[1])
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {table(Account)} SET balance = balance + %s WHERE id = %s", in_id_order
-        )
 
 
 def results() -> list[tuple[int, int, int]]:

@@ -15,11 +15,13 @@ from django.db.models import QuerySet
 
 from encaisse.core.actors import Actor
 from encaisse.customers.models import Customer
+from encaisse.ledger import keys
 from encaisse.ledger.accounts import customer_account
 from encaisse.ledger.models import Account, AccountKind, TransactionKind
 from encaisse.ledger.services import Leg, lock_accounts, post
 
 from .models import Invoice, InvoiceKind, InvoiceStatus
+from .status import invoice_status
 
 
 def open_invoices(customer: Customer) -> QuerySet[Invoice]:
@@ -37,8 +39,9 @@ def available_balance(prepaid: Account) -> Decimal:
 def record_invoice_payment(invoice: Invoice, amount: Decimal) -> None:
     """Add ``amount`` to what is paid (caller holds the customer's lock; CHECK caps it at the total)."""
     invoice.paid += amount
-    if invoice.paid + invoice.credited == invoice.total_incl_vat:
-        invoice.status = InvoiceStatus.PAID
+    invoice.status = invoice_status(
+        total=invoice.total_incl_vat, paid=invoice.paid, credited=invoice.credited
+    )
     invoice.save(update_fields=["paid", "status"])
 
 
@@ -72,7 +75,7 @@ def settle_open_invoices(customer: Customer, *, trigger: str, actor: Actor) -> D
 
     A debt left by a reversal comes first (it is the oldest: the money it stands for was spent
     on earlier invoices), then open invoices by issue date. ``trigger`` names the event that made
-    money available (``topup:<transaction id>``, ``credit_note:<id>``…): keys derive from it, so a
+    money available (``ledger.keys.after_top_up``, ``after_credit_note``…): keys derive from it, so a
     replayed event settles nothing twice.
     """
     with transaction.atomic():
@@ -85,7 +88,7 @@ def settle_open_invoices(customer: Customer, *, trigger: str, actor: Actor) -> D
         debt = min(_debt(locked[receivable.pk], invoices), available)
         if debt > 0 and _settle(
             customer,
-            key=f"debt:{customer.pk}:settled:{trigger}",
+            key=keys.debt_settled(customer.pk, trigger=trigger),
             amount=debt,
             actor=actor,
             invoice=None,
@@ -97,7 +100,7 @@ def settle_open_invoices(customer: Customer, *, trigger: str, actor: Actor) -> D
                 break
             if _settle(
                 customer,
-                key=f"invoice:{invoice.pk}:settled:{trigger}",
+                key=keys.invoice_settled(invoice.pk, trigger=trigger),
                 amount=amount,
                 actor=actor,
                 invoice=invoice,

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from encaisse.customers.models import Customer
-
 from .models import NORMAL_SIGN, Account, AccountKind
+
+if TYPE_CHECKING:  # the customers app is a layer above the ledger
+    from encaisse.customers.models import Customer
 
 CUSTOMER_KINDS = (AccountKind.PREPAID, AccountKind.RECEIVABLE)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -18,9 +19,11 @@ from django.utils import timezone
 
 from encaisse.core.fields import CentsField
 from encaisse.core.sql import table
-from encaisse.customers.models import Customer
 
 from .models import Account, AccountKind, Entry, LedgerTransaction
+
+if TYPE_CHECKING:  # the customers app is a layer above the ledger
+    from encaisse.customers.models import Customer
 
 
 @dataclass

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, Sum
@@ -22,10 +23,13 @@ from django.utils import timezone
 
 from encaisse.core.actors import Actor
 from encaisse.core.money import to_cents
-from encaisse.customers.models import Customer
 
+from . import keys
 from .exceptions import IdempotencyConflict, InsufficientFunds, UnbalancedTransaction
 from .models import Account, Entry, LedgerTransaction, TransactionKind
+
+if TYPE_CHECKING:  # the customers app is a layer above the ledger
+    from encaisse.customers.models import Customer
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +171,7 @@ def reverse(
     """Post the mirror image of ``original`` (corrections are reversals, never edits)."""
     legs = [Leg(e.account, -e.amount) for e in original.entries.select_related("account")]
     return post(
-        key=f"reversal:{original.pk}",
+        key=keys.reversal(original.pk),
         kind=TransactionKind.REVERSAL,
         description=f"Reversal of #{original.pk}: {original.description}"[:200],
         legs=legs,
