@@ -13,6 +13,7 @@ from encaisse.customers.selectors import get_by_number
 from encaisse.invoicing import selectors
 from encaisse.invoicing.issuance import issue_invoice_now
 from encaisse.invoicing.models import Invoice, InvoiceStatus
+from encaisse.invoicing.pdf import render_invoice_pdf
 
 from .auth import actor_of
 from .errors import PdfUnavailable
@@ -82,10 +83,9 @@ def get_invoice_pdf(request: HttpRequest, number: str) -> FileResponse:
 
 def _render_pdf(invoice: Invoice) -> None:
     try:
-        from encaisse.invoicing.pdf import render_invoice_pdf
-    except ImportError as exc:  # the renderer ships separately; say so instead of a 500
+        render_invoice_pdf(invoice)
+    except ImportError as exc:  # WeasyPrint, loaded at the first render, is missing: not a 500
         raise PdfUnavailable(number=invoice.number) from exc
-    render_invoice_pdf(invoice)
     invoice.refresh_from_db(fields=["pdf"])
     if not invoice.pdf:
         raise PdfUnavailable(number=invoice.number)

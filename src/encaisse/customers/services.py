@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -17,6 +18,7 @@ from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
 from encaisse.core.money import MoneyError, parse_decimal
 from encaisse.core.sequences import allocate
+from encaisse.ledger.accounts import open_customer_accounts
 
 from . import numbers, validators
 from .models import Customer, CustomerKind, CustomerLogin, Language
@@ -93,8 +95,6 @@ def create_customer(
     data: CustomerData, *, actor: Actor, overdraft: Decimal | None = None
 ) -> Customer:
     """Create a customer with its number and its prepaid and receivable accounts."""
-    from encaisse.ledger.accounts import open_customer_accounts
-
     values = clean_customer_data(data)
     granted = (
         settings.ENCAISSE_DEFAULT_OVERDRAFT if overdraft is None else _clean_overdraft(overdraft)
@@ -119,27 +119,6 @@ def update_customer(customer: Customer, data: CustomerData, *, actor: Actor) -> 
     return customer
 
 
-def set_overdraft(customer: Customer, amount: Decimal, *, actor: Actor, reason: str) -> None:
-    """Change the overdraft the provider grants (the prepaid account's floor is minus it)."""
-    from encaisse.ledger.models import Account, AccountKind
-
-    amount = _clean_overdraft(amount)
-    with transaction.atomic():
-        account = Account.objects.select_for_update().get(
-            customer=customer, kind=AccountKind.PREPAID
-        )
-        if account.balance < -amount:
-            raise ValidationError(_("The balance is already below the new overdraft limit."))
-        Account.objects.filter(pk=account.pk).update(floor=-amount)
-        audit.record(
-            "encaisse.customer.overdraft_set",
-            actor=actor,
-            obj=customer,
-            reason=reason,
-            overdraft=str(amount),
-        )
-
-
 def create_panel_login(
     customer: Customer, email: str, *, actor: Actor, password: str | None = None
 ) -> CustomerLogin:
@@ -148,8 +127,6 @@ def create_panel_login(
     Without a password the login has an unusable one and the person chooses it through the
     "forgotten password" e-mail. The e-mail is the login name; it can serve only one customer.
     """
-    from django.contrib.auth import get_user_model
-
     user_model = get_user_model()
     try:
         validate_email(email)

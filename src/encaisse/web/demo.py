@@ -41,7 +41,9 @@ from encaisse.customers.models import Customer
 from encaisse.customers.services import CustomerData, create_customer
 from encaisse.invoicing import billing
 from encaisse.invoicing.models import BillingRun, BillingRunStatus, Invoice, Plan
+from encaisse.invoicing.pdf import render_invoice_pdf
 from encaisse.invoicing.subscriptions import add_months, subscribe
+from encaisse.ledger import keys as ledger_keys
 from encaisse.ledger.models import LedgerTransaction
 from encaisse.ledger.selectors import customer_balance
 from encaisse.payments.models import PaymentMethod
@@ -275,7 +277,7 @@ def _round(amount: Decimal, step: int, rounding: str) -> Decimal:
 
 def _pay(demo: DemoCustomer, amount: Decimal, method: str, reference: str) -> None:
     """Top up once per reference: a resumed demo must not pay a month twice (nor differently)."""
-    keys = [f"topup:{known}:{reference}" for known in PaymentMethod.values]
+    keys = [ledger_keys.top_up(known, reference) for known in PaymentMethod.values]
     already = LedgerTransaction.objects.filter(idempotency_key__in=keys)
     if amount > 0 and not already.exists():
         record_top_up(
@@ -347,8 +349,6 @@ def _history(customers: list[DemoCustomer], first: dt.date, rng: random.Random) 
 
 def render_recent_pdfs(first_period: dt.date, log: Callable[[str], None]) -> int:
     """Render the PDFs of the invoices of runs from ``first_period`` on, now, in this process."""
-    from encaisse.invoicing.pdf import render_invoice_pdf
-
     invoices = Invoice.objects.filter(
         billing_run__period_start__gte=first_period, pdf=""
     ).select_related("customer", "credited_invoice")

@@ -25,6 +25,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from encaisse.core.actors import Actor
+from encaisse.customers.models import CustomerLogin
+from encaisse.customers.services import create_panel_login
+from encaisse.invoicing.models import Invoice
+from encaisse.invoicing.tasks import render_invoice_pdfs
 from encaisse.web import demo
 
 USERNAME = "admin"
@@ -81,10 +86,6 @@ class Command(BaseCommand):
 
     def _ensure_customer_login(self, customer: Any) -> None:
         """The example customer's panel login, with the printed password."""
-        from encaisse.core.actors import Actor
-        from encaisse.customers.models import CustomerLogin
-        from encaisse.customers.services import create_panel_login
-
         login = CustomerLogin.objects.filter(user__username=CUSTOMER_EMAIL).first()
         if login is None:
             login = create_panel_login(
@@ -145,9 +146,6 @@ class Command(BaseCommand):
         The PDF backlog goes at a low priority, so a billing run started by staff meanwhile
         does not wait behind a minute of rendering.
         """
-        from encaisse.invoicing.models import Invoice
-        from encaisse.invoicing.tasks import render_invoice_pdfs
-
         missing = Invoice.objects.filter(pdf="").order_by("-pk").values_list("pk", flat=True)
         backlog = render_invoice_pdfs.using(priority=BACKLOG_PRIORITY)
         for ids in batched(missing, 50):
