@@ -13,16 +13,6 @@ def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def json_param() -> str:
-    """Placeholder for a JSON value sent as text (PostgreSQL needs an explicit cast to jsonb)."""
-    return "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-
-
-def for_update() -> str:
-    """Row-lock suffix; SQLite has a single writer (transaction_mode=IMMEDIATE) and no row locks."""
-    return " FOR UPDATE" if connection.vendor == "postgresql" else ""
-
-
 def db_date(value: dt.date | str) -> Any:
     if isinstance(value, str):
         return value

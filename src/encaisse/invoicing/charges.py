@@ -13,9 +13,7 @@ from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.money import MoneyError, from_cents, line_cents, parse_decimal
 from encaisse.customers.models import Customer
-from encaisse.ledger.accounts import customer_account
-from encaisse.ledger.models import AccountKind
-from encaisse.ledger.services import lock_accounts
+from encaisse.ledger.services import lock_customers
 
 from .exceptions import ChargeAlreadyInvoiced, InvalidAmount, InvalidPeriod, UnknownVatRate
 from .models import Charge
@@ -55,7 +53,7 @@ def lock_customer(customer: Customer) -> None:
     The billing run locks the same rows for a whole chunk, so a charge cannot slip in between the
     moment a chunk totals its charges and the moment it attaches them to the invoices.
     """
-    lock_accounts([customer_account(customer, AccountKind.PREPAID).pk])
+    lock_customers([customer.pk])
 
 
 def add_charge(

@@ -16,7 +16,7 @@ from django.db import transaction
 
 from encaisse.core.actors import Actor
 from encaisse.core.money import from_cents, line_cents
-from encaisse.ledger.models import Account, AccountKind
+from encaisse.ledger.services import lock_customers
 
 from .models import Charge, Interval, Subscription, SubscriptionStatus
 
@@ -70,12 +70,7 @@ def generate_charges(*, period_end: dt.date, actor: Actor) -> int:
             )
             if not batch:
                 return created
-            # The customers' money locks (prepaid accounts), in id order like every money path.
-            list(
-                Account.objects.select_for_update()
-                .filter(customer_id__in={s.customer_id for s in batch}, kind=AccountKind.PREPAID)
-                .order_by("pk")
-            )
+            lock_customers(s.customer_id for s in batch)
             charges = [c for sub in batch for c in _charges_for(sub, period_end, actor)]
             Charge.objects.bulk_create(charges, ignore_conflicts=True)
             Subscription.objects.bulk_update(batch, ["next_period_start"])

@@ -12,7 +12,7 @@ PostgreSQL queue instead of deadlocking, and the hot system rows are held as bri
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -26,7 +26,7 @@ from encaisse.core.money import to_cents
 
 from . import keys
 from .exceptions import IdempotencyConflict, InsufficientFunds, UnbalancedTransaction
-from .models import Account, Entry, LedgerTransaction, TransactionKind
+from .models import Account, AccountKind, Entry, LedgerTransaction, TransactionKind
 
 if TYPE_CHECKING:  # the customers app is a layer above the ledger
     from encaisse.customers.models import Customer
@@ -72,6 +72,21 @@ def lock_accounts(account_ids: Sequence[int]) -> dict[int, Account]:
         .order_by("system", "pk")
     )
     return {account.pk: account for account in accounts}
+
+
+def lock_customers(customer_ids: Iterable[int]) -> None:
+    """Take the money lock of these customers: their prepaid accounts, in ascending id order.
+
+    The first lock of every money path (:func:`lock_accounts`): a path that changes what a
+    customer owes without posting yet (a charge added, subscription charges generated) takes it
+    too, so that it cannot slip between the moment a billing chunk totals a customer's charges
+    and the moment it invoices them (the chunk locks the same rows)."""
+    list(
+        Account.objects.select_for_update()
+        .filter(customer_id__in=set(customer_ids), kind=AccountKind.PREPAID)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _same_legs(existing: LedgerTransaction, legs: Sequence[Leg]) -> bool:
