@@ -125,15 +125,17 @@ class _Headers:
         series, prefix = number_series(InvoiceKind.INVOICE, self.issue_date)
         number = sql.number_sql(prefix, allocate(series, self.count).start)
         due_date = self.issue_date + dt.timedelta(days=settings.ENCAISSE_PAYMENT_TERMS_DAYS)
+        # Stamped once the numbers are taken: the issue order is the order of numbers.
+        now = db_datetime(timezone.now())
         sql.insert_invoices(
             number,
             issue=db_date(self.issue_date),
             due=db_date(due_date),
             run_id=self.run_id,
-            now=self.batch.now,
+            now=now,
         )
         faults.checkpoint("issuance.invoices_inserted")
-        self.batch.insert_transactions(sql.header_source(number))
+        self.batch.insert_transactions(sql.header_source(number), at=now)
 
 
 def issue_invoices(
@@ -154,8 +156,7 @@ def issue_invoices(
         raise RuntimeError("issue_invoices() must run inside a database transaction")
     lo, hi = first_customer_id, last_customer_id
     revenue_id, vat_ids = revenue_and_vat_accounts()
-    now = db_datetime(timezone.now())
-    batch = Batch(kind=TransactionKind.INVOICE_ISSUED, actor=actor, customers=(lo, hi), now=now)
+    batch = Batch(kind=TransactionKind.INVOICE_ISSUED, actor=actor, customers=(lo, hi))
     batch.lock_customer_accounts()
     sql.reset_tables()
     end = db_date(period_end)

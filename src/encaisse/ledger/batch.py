@@ -136,7 +136,6 @@ class Batch:
     kind: TransactionKind
     actor: Actor
     customers: tuple[int, int]
-    now: Any
     _step: _Step = _Step.OPEN
     _transactions: int = 0
     _own_legs: int = 0
@@ -210,8 +209,9 @@ class Batch:
         if updated != self._own_legs:
             raise InsufficientFunds(account="prepaid")
 
-    def insert_transactions(self, headers: HeaderSource) -> None:
-        """The journal transactions the legs belong to, with the batch's kind, actor and time."""
+    def insert_transactions(self, headers: HeaderSource, *, at: Any) -> None:
+        """The journal transactions the legs belong to, with the batch's kind and actor, dated
+        ``at`` (a database value: ``core.sql.db_datetime``)."""
         self._once("transactions")
         actor = self.actor.fields()
         where = f" WHERE {headers.where}" if headers.where else ""
@@ -225,7 +225,7 @@ class Batch:
                 *headers.key_params,
                 self.kind.value,
                 *headers.description_params,
-                self.now,
+                at,
                 actor["actor_kind"],
                 actor["actor_id"],
                 actor["actor_label"],
