@@ -15,6 +15,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from encaisse.core.models import AuditLog
+from encaisse.web.staff.second_factor import verify_totp_code
 
 
 @pytest.fixture
@@ -130,8 +131,6 @@ def test_remove_locks_the_user_out_and_is_audited(client, staff, totp_code):
 
 def test_codes_keep_working_within_the_clock_tolerance(staff, totp_code):
     """Phones drift: the previous and the next 30-second code are accepted too."""
-    from encaisse.web.second_factor import verify_totp_code
-
     _totp("enroll", "alice")
     device = TOTPDevice.objects.get(user=staff)
     previous = TOTP(device.bin_key, step=30, digits=6)

@@ -9,6 +9,8 @@ class WebConfig(AppConfig):
     label = "web"
     verbose_name = _("Web")
     default = True  # this module also holds the admin's configuration below
+    # Django's admin autodiscovery imports ``encaisse.web.admin``, which registers the whole
+    # back-office (``encaisse.web.staff``): the apps under web hold no admin module.
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):
@@ -19,4 +21,4 @@ class StaffAdminConfig(admin_apps.AdminConfig):
     """
 
     default = False  # named in INSTALLED_APPS in place of "django.contrib.admin"
-    default_site = "encaisse.web.staff_site.StaffAdminSite"
+    default_site = "encaisse.web.staff.site.StaffAdminSite"

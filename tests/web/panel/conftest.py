@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from encaisse.customers.services import create_panel_login
+from encaisse.invoicing.models import Invoice
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -22,9 +25,6 @@ class PanelCustomer:
 @pytest.fixture
 def panel_customer(make_customer, charge, top_up, bill, actor) -> Any:
     """Make a customer with one invoice (part paid by a top-up, rest due) and a panel login."""
-    from encaisse.customers.services import create_panel_login
-    from encaisse.invoicing.models import Invoice
-
     made: list[PanelCustomer] = []
 
     def make(email: str, *, kind: str = "company", period=None, **overrides: Any) -> PanelCustomer:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from encaisse.web.models import LoginFailure
 
@@ -65,10 +67,6 @@ def test_the_lock_is_per_address_too(client, alice_and_bob, settings):
 
 
 def test_failures_expire_and_a_success_forgets_them(client, alice, settings):
-    import datetime as dt
-
-    from django.utils import timezone
-
     settings.ENCAISSE_LOGIN_MAX_FAILURES = 2
     sign_in(client, "alice@example.org", "wrong")
     sign_in(client, "alice@example.org", "wrong")

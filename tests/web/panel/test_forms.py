@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import html
+from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.urls import reverse
+from segno import helpers
 
 from encaisse.core.models import AuditLog
 
@@ -131,11 +134,6 @@ def test_a_good_transfer_amount_gives_an_epc_qr_code(alice_client, amount):
 
 def test_the_epc_qr_code_names_the_provider_amount_and_reference(alice_client, alice, settings):
     """EPC069-12 SEPA credit transfer: the provider as beneficiary, the amount, our reference."""
-    from decimal import Decimal
-    from unittest import mock
-
-    from segno import helpers
-
     with mock.patch.object(helpers, "make_epc_qr", wraps=helpers.make_epc_qr) as spy:
         alice_client.get(reverse("panel:payment_methods"), {"amount": "49,90"})
     kwargs = spy.call_args.kwargs

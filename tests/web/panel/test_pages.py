@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from encaisse.invoicing.selectors import PaymentState, forecast
+from encaisse.invoicing.selectors import PaymentState, forecast, payment_state
 
 
 def page(client, name, language="fr", **params):
@@ -68,8 +68,6 @@ def test_invoice_states_and_filters(alice_client, alice, top_up):
 
 
 def test_overdue_invoices_are_marked(alice_client, alice):
-    from encaisse.invoicing.selectors import payment_state
-
     later = alice.invoice.due_date + dt.timedelta(days=1)
     assert payment_state(alice.invoice, later) == PaymentState.OVERDUE
     rows = page(alice_client, "invoices", state="unpaid").context["rows"]

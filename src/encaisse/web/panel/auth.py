@@ -9,9 +9,11 @@ preferred language. A staff account cannot use the panel sign-in, and the back-o
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.http import HttpResponse
@@ -90,8 +92,6 @@ class PanelPasswordResetForm(PasswordResetForm):
 class _InvitationForm(PanelPasswordResetForm):
     def get_users(self, email: str) -> Any:
         """The new login, whose password is still unusable (a reset would skip it)."""
-        from django.contrib.auth import get_user_model
-
         users = get_user_model()._default_manager.filter(
             username=email.strip().lower(), is_active=True, is_staff=False
         )
@@ -104,8 +104,6 @@ def send_invitation(email: str, *, language: str) -> None:
     The link is Django's password-reset link (single use, valid ``PASSWORD_RESET_TIMEOUT``), sent
     to the panel address of ``ENCAISSE_PUBLIC_URL`` in the customer's language.
     """
-    from urllib.parse import urlsplit
-
     public = urlsplit(str(settings.ENCAISSE_PUBLIC_URL))
     form = _InvitationForm({"email": email})
     if not form.is_valid():

@@ -8,10 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from .links import paths
+
 
 def panel(request: HttpRequest) -> dict[str, Any]:
-    from .links import paths
-
     return {
         "panel_paths": paths(),
         "customer": getattr(request, "customer", None),

@@ -19,6 +19,7 @@ from encaisse.core.money import MoneyError, parse_typed_amount
 from encaisse.customers import validators
 from encaisse.customers.models import Customer, CustomerKind, Language
 from encaisse.customers.services import CustomerData
+from encaisse.web.templatetags.panel import money
 
 MAX_TRANSFER = Decimal("999999999.99")  # the EPC QR code's upper bound (EPC069-12)
 
@@ -122,8 +123,6 @@ class TransferAmountForm(forms.Form):
                 _("Enter an amount in euros with at most two decimals, such as 49.90.")
             ) from exc
         if amount < Decimal("0.01") or amount > MAX_TRANSFER:
-            from encaisse.web.templatetags.panel import money
-
             raise forms.ValidationError(
                 _("Enter an amount between %(low)s and %(high)s."),
                 params={"low": money(Decimal("0.01")), "high": money(MAX_TRANSFER)},

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.exceptions import NotFound
 from encaisse.invoicing.models import Invoice
+from encaisse.invoicing.pdf import render_invoice_pdf
 from encaisse.invoicing.selectors import (
     UNPAID,
     PaymentState,
@@ -73,8 +74,6 @@ def invoice_pdf(request: PanelRequest, pk: int) -> FileResponse:
     """The PDF, rendered now if the background worker has not produced it yet."""
     invoice = _own_invoice(request, pk)
     if not invoice.pdf:
-        from encaisse.invoicing.pdf import render_invoice_pdf
-
         render_invoice_pdf(invoice)
     return FileResponse(
         invoice.pdf.open("rb"),

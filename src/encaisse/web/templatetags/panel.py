@@ -2,7 +2,8 @@
 """Template filters of the panel: money and dates written the way the reader's language does.
 
 Django localises numbers but has no currency formatting, so amounts go through Babel with the
-same :class:`~encaisse.invoicing.pdf.Formatter` as the invoice PDFs (same text on screen and paper).
+same :class:`~encaisse.core.formatting.Formatter` as the invoice PDFs (same text on screen and
+paper) and the back-office (whose ``backoffice`` library and model admins reuse these filters).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from encaisse.invoicing.pdf import BABEL_LOCALES, Formatter
+from encaisse.core.formatting import BABEL_LOCALES, Formatter
 from encaisse.web.panel.chart import Chart
 from encaisse.web.panel.links import object_url
 
@@ -82,14 +83,7 @@ def invoice_pdf_url(pk: int) -> str:
 
 
 def _month(day: dt.date, pattern: str) -> str:
-    return _month_in(formatter().locale, day, pattern)
-
-
-@lru_cache(maxsize=1024)
-def _month_in(locale: str, day: dt.date, pattern: str) -> str:
-    from babel.dates import format_date
-
-    return format_date(day, pattern, locale=locale)
+    return _date(formatter(), day, pattern)
 
 
 @register.simple_tag

@@ -19,13 +19,14 @@ import getpass
 import io
 from typing import Any
 
+import segno
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from encaisse.core.actors import Actor, ActorKind
 from encaisse.core.exceptions import EncaisseError
-from encaisse.web import second_factor
+from encaisse.web.staff import second_factor
 
 
 def _cli_actor() -> Actor:
@@ -37,11 +38,7 @@ def _cli_actor() -> Actor:
 
 
 def _terminal_qr(uri: str) -> str:
-    """The URI as a QR code drawn with block characters, or "" without the optional segno."""
-    try:
-        import segno
-    except ImportError:
-        return ""
+    """The URI as a QR code drawn with block characters (segno, a pinned dependency)."""
     out = io.StringIO()
     segno.make(uri, error="m").terminal(out=out, compact=True)
     return out.getvalue()

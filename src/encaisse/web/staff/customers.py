@@ -5,7 +5,7 @@ Creating and editing a customer go through ``customers.services`` (number alloca
 identifier validation, audit) from ``save_model``; the form validates with the same function first
 so errors show on the form instead of failing half-way. Balances come from the ledger's accounts
 as two subqueries of the changelist's single query: no query per row. Recording a payment and
-issuing an invoice now are staff forms in ``encaisse.web.admin_views`` that call the services.
+issuing an invoice now are staff forms in :mod:`encaisse.web.staff.views` that call the services.
 """
 
 from __future__ import annotations
@@ -27,11 +27,20 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError as EncaisseValidationError
+from encaisse.customers import numbers
+from encaisse.customers.models import Customer
+from encaisse.customers.services import (
+    CustomerData,
+    clean_customer_data,
+    create_customer,
+    update_customer,
+)
+from encaisse.invoicing.selectors import list_invoices
 from encaisse.ledger.models import Account, AccountKind
+from encaisse.ledger.selectors import customer_transactions
+from encaisse.web.templatetags.panel import money
 
-from . import numbers
-from .models import Customer
-from .services import CustomerData, clean_customer_data, create_customer, update_customer
+from . import views
 
 IDENTITY_FIELDS = tuple(f.name for f in fields(CustomerData))
 #: Latest ledger transactions and invoices shown on a customer's page (the rest: "see all").
@@ -55,8 +64,6 @@ def with_balances(customers: QuerySet[Customer]) -> QuerySet[Customer]:
 
 def _money(value: Decimal | None) -> str:
     """An amount in the reader's language ("1 234,56 €"), as the rest of the back-office shows it."""
-    from encaisse.web.templatetags.panel import money
-
     return "" if value is None else money(value)
 
 
@@ -139,9 +146,6 @@ class CustomerAdmin(admin.ModelAdmin):
     ) -> Any:
         """Show the customer's latest ledger transactions and invoices under the form."""
         if obj is not None and obj.pk:
-            from encaisse.invoicing.selectors import list_invoices
-            from encaisse.ledger.selectors import customer_transactions
-
             context["recent_transactions"] = list(customer_transactions(obj)[:RECENT_ROWS])
             context["recent_invoices"] = list(list_invoices(customer=obj)[:RECENT_ROWS])
             context["history_query"] = urlencode({"customer__id__exact": obj.pk})
@@ -209,27 +213,20 @@ class CustomerAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Issue invoice now (uninvoiced charges)"), permissions=["change"])
     def issue_invoice_now(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
-        from encaisse.web.admin_views import issue_invoices_now
-
-        issue_invoices_now(request, list(queryset.order_by("pk")))
+        views.issue_invoices_now(request, list(queryset.order_by("pk")))
 
     def get_urls(self) -> list[URLPattern]:
-        from encaisse.web import admin_views
-
         wrap = self.admin_site.admin_view
         return [
             path(
                 "<path:object_id>/record-payment/",
-                wrap(partial(admin_views.record_payment, model_admin=self)),
+                wrap(partial(views.record_payment, model_admin=self)),
                 name="customers_customer_record_payment",
             ),
             path(
                 "<path:object_id>/issue-invoice/",
-                wrap(partial(admin_views.issue_invoice, model_admin=self)),
+                wrap(partial(views.issue_invoice, model_admin=self)),
                 name="customers_customer_issue_invoice",
             ),
             *super().get_urls(),
         ]
-
-
-from . import admin_logins  # noqa: E402, F401 - registers the panel logins' admin

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """The back-office site: Django's admin with a second factor and a dashboard of totals.
 
-``StaffAdminSite`` is ``admin.site`` (see ``StaffAdminConfig`` in ``web.apps``). While
-``settings.ENCAISSE_STAFF_2FA`` is on, its login form asks for the 6-digit code of the staff
-user's authenticator app and :meth:`StaffAdminSite.has_permission` also requires the session to
-have been verified by a device (django-otp's middleware sets ``request.user.is_verified``), so a
-session opened with a password alone, from any other login page, does not open the back-office.
-When the setting is off the site is Django's plain admin and the form has no code field.
+``StaffAdminSite`` is ``admin.site`` (see ``StaffAdminConfig`` in ``web.apps``); the other modules
+of this package register their model admins on it. While ``settings.ENCAISSE_STAFF_2FA`` is on,
+its login form asks for the 6-digit code of the staff user's authenticator app and
+:meth:`StaffAdminSite.has_permission` also requires the session to have been verified by a device
+(django-otp's middleware sets ``request.user.is_verified``), so a session opened with a password
+alone, from any other login page, does not open the back-office. When the setting is off the site
+is Django's plain admin and the form has no code field.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from encaisse.invoicing.selectors import open_invoice_totals, recent_billing_runs
+from encaisse.ledger.selectors import customer_account_totals
 
 from .second_factor import SecondFactorError, second_factor_required, verify_totp_code
 
@@ -56,6 +60,9 @@ class StaffLoginForm(AdminAuthenticationForm):
 
 
 class StaffAdminSite(admin.AdminSite):
+    site_header = _("Encaisse back-office")
+    site_title = _("Encaisse")
+    index_title = _("Customers, invoices and money")
     login_form = StaffLoginForm
     login_template = "admin/encaisse/login.html"
     index_template = "admin/encaisse/index.html"
@@ -73,9 +80,6 @@ class StaffAdminSite(admin.AdminSite):
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         """The app list, with the dashboard of totals above it (three aggregate queries)."""
-        from encaisse.invoicing.selectors import open_invoice_totals, recent_billing_runs
-        from encaisse.ledger.selectors import customer_account_totals
-
         accounts = customer_account_totals()
         invoices = open_invoice_totals(today=timezone.localdate())
         dashboard = {

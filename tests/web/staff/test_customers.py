@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from encaisse.ledger.models import LedgerTransaction
+from encaisse.ledger.selectors import customer_balance
 
 CHANGELIST = reverse("admin:customers_customer_changelist")
 
@@ -99,6 +100,4 @@ def test_the_payment_form_is_reachable_from_the_customer_page(admin_client, book
     assert response.status_code == 302
     txn = LedgerTransaction.objects.get(idempotency_key="topup:bank_transfer:VIR-DASH-1")
     assert txn.reason == "Transfer seen on the statement"
-    from encaisse.ledger.selectors import customer_balance
-
     assert customer_balance(customer).due == Decimal("0.00")

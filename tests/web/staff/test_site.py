@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -90,8 +91,6 @@ def test_a_code_is_accepted_only_once(client, staff, totp_device, totp_code):
 
 
 def test_after_wrong_codes_even_the_right_code_waits(client, staff, totp_device, totp_code):
-    from django.utils import timezone
-
     device = totp_device(staff)
     # Five wrong codes just now: django-otp locks the device for 2**4 seconds.
     TOTPDevice.objects.filter(pk=device.pk).update(

@@ -4,27 +4,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from .models import ApiKey
+from encaisse.api.models import ApiKey
+
+from .readonly import ReadOnlyAdmin
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin):
     list_display = ("name", "prefix", "created_at", "created_by", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix")
     fields = ("name", "prefix", "created_at", "created_by", "revoked_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from encaisse.core.models import AuditLog
@@ -193,9 +195,6 @@ def test_a_customer_edited_in_the_admin_goes_through_the_service(admin_client, b
 def test_the_customer_list_costs_the_same_queries_for_3_or_30_customers(
     admin_client, make_customer, django_assert_num_queries
 ):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     url = reverse("admin:customers_customer_changelist")
     counts = []
     for wanted in (3, 30):

@@ -8,8 +8,10 @@ import re
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from encaisse.core.actors import Actor
 from encaisse.core.models import AuditLog
 from encaisse.customers.models import CustomerLogin
+from encaisse.customers.services import create_panel_login
 
 
 def test_staff_invite_a_panel_login_who_then_chooses_a_password(
@@ -43,9 +45,6 @@ def test_staff_invite_a_panel_login_who_then_chooses_a_password(
 
 
 def test_an_email_with_a_login_already_is_refused(admin_client, make_customer, mailoutbox):
-    from encaisse.core.actors import Actor
-    from encaisse.customers.services import create_panel_login
-
     first, second = make_customer(), make_customer()
     create_panel_login(first, "shared@example.org", actor=Actor.system("tests"))
     response = admin_client.post(
@@ -58,9 +57,6 @@ def test_an_email_with_a_login_already_is_refused(admin_client, make_customer, m
 
 
 def test_revoking_access_deactivates_the_login(admin_client, make_customer, client):
-    from encaisse.core.actors import Actor
-    from encaisse.customers.services import create_panel_login
-
     login = create_panel_login(
         make_customer(), "gone@example.org", actor=Actor.system("tests"), password="pw-12345-xyz"
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
@@ -20,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
-
-from .models import Customer, CustomerLogin
-from .services import create_panel_login
+from encaisse.customers.models import Customer, CustomerLogin
+from encaisse.customers.services import create_panel_login
+from encaisse.web.panel.auth import send_invitation
 
 
 class CustomerLoginForm(forms.ModelForm):
@@ -36,8 +37,6 @@ class CustomerLoginForm(forms.ModelForm):
         fields = ("customer",)
 
     def clean_email(self) -> str:
-        from django.contrib.auth import get_user_model
-
         email = str(self.cleaned_data["email"]).strip().lower()
         if get_user_model().objects.filter(username=email).exists():
             raise forms.ValidationError(
@@ -74,8 +73,6 @@ class CustomerLoginAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        from encaisse.web.panel.auth import send_invitation
-
         customer: Customer = form.cleaned_data["customer"]
         email = form.cleaned_data["email"]
         try:

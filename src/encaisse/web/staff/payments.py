@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from encaisse.core.admin import ReadOnlyAdmin
+from encaisse.payments.models import Payment
 
-from .models import Payment
+from .readonly import ReadOnlyAdmin
 
 
 @admin.register(Payment)
@@ -22,12 +22,12 @@ class PaymentAdmin(ReadOnlyAdmin):
         "created_at",
         "invoice",
         "customer",
-        "method",
+        "provider",
         "amount",
         "status",
         "external_ref",
     )
-    list_filter = ("status", "method")
+    list_filter = ("status", "provider")
     search_fields = ("invoice__number", "customer__number", "customer__name", "external_ref")
     list_select_related = ("invoice", "customer")
     date_hierarchy = "created_at"

@@ -14,10 +14,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from encaisse.invoicing import billing
 from encaisse.invoicing.models import Invoice
 from encaisse.invoicing.selectors import open_invoice_totals, recent_billing_runs
 from encaisse.ledger.models import Account
 from encaisse.ledger.selectors import customer_account_totals
+from encaisse.payments.services import reverse_top_up
 
 AUGUST = (dt.date(2026, 8, 1), dt.date(2026, 8, 31))
 
@@ -50,9 +52,6 @@ def _expected(today: dt.date) -> Expected:
 @pytest.fixture
 def books(make_customer, charge, top_up, bill, actor):
     """Money in every state: held, overdraft used, due, overdue, and a chargeback debt."""
-    from encaisse.invoicing import billing
-    from encaisse.payments.services import reverse_top_up
-
     late = make_customer(name="Retard SARL")
     charge(late, "25.00", period=AUGUST)
     august = billing.start_run("2026-08", actor=actor, issue_date=dt.date(2026, 9, 1))

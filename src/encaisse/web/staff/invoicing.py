@@ -24,9 +24,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import Actor
-from encaisse.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
+from encaisse.invoicing.charges import add_charge
+from encaisse.invoicing.models import BillingRun, Charge, Invoice, Plan, Subscription
 
-from .models import BillingRun, Charge, Invoice, Plan, Subscription
+from . import views
+from .readonly import ReadOnlyAdmin, ReadOnlyTabularInline
 
 
 def _vat_rate_choices() -> list[tuple[str, str]]:
@@ -97,9 +99,7 @@ class InvoiceAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, _("PDF"))
 
     def get_urls(self) -> list[URLPattern]:
-        from encaisse.web import admin_views
-
-        view = self.admin_site.admin_view(partial(admin_views.invoice_pdf, model_admin=self))
+        view = self.admin_site.admin_view(partial(views.invoice_pdf, model_admin=self))
         return [
             path("<path:object_id>/pdf/", view, name="invoicing_invoice_pdf"),
             *super().get_urls(),
@@ -157,8 +157,6 @@ class ChargeAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Charge, form: Any, change: bool) -> None:
         """Through the service (validation, customer lock); ``obj`` becomes the created charge."""
-        from .charges import add_charge
-
         data = form.cleaned_data
         created, _created = add_charge(
             data["customer"],
@@ -245,7 +243,5 @@ class BillingRunAdmin(ReadOnlyAdmin):
         return f"{done} / {obj.chunks.count()}"
 
     def get_urls(self) -> list[URLPattern]:
-        from encaisse.web import admin_views
-
-        view = self.admin_site.admin_view(partial(admin_views.start_billing_run, model_admin=self))
+        view = self.admin_site.admin_view(partial(views.start_billing_run, model_admin=self))
         return [path("start/", view, name="invoicing_billingrun_start"), *super().get_urls()]

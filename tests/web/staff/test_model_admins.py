@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -38,6 +40,17 @@ def _admin(label: str):
 
 def _url(label: str, view: str, *args) -> str:
     return reverse(f"admin:{label.replace('.', '_')}_{view}", args=args)
+
+
+def test_the_back_office_is_all_in_webs_staff_package():
+    """The apps under web hold no admin module (they may not import web): web registers them."""
+    ours = [
+        ma for model, ma in admin.site._registry.items() if model.__module__.startswith("encaisse.")
+    ]
+
+    assert {type(ma).__module__.rpartition(".")[0] for ma in ours} == {"encaisse.web.staff"}
+    for app in ("core", "ledger", "customers", "invoicing", "payments", "api", "notifications"):
+        assert importlib.util.find_spec(f"encaisse.{app}.admin") is None, app
 
 
 def test_every_money_model_is_in_the_back_office():

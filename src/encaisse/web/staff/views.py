@@ -32,8 +32,13 @@ from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
 from encaisse.core.money import MoneyError, parse_typed_amount
 from encaisse.customers.models import Customer
+from encaisse.invoicing.billing import parse_period
+from encaisse.invoicing.issuance import issue_invoice_now
 from encaisse.invoicing.models import Invoice
+from encaisse.invoicing.pdf import render_invoice_pdf
+from encaisse.invoicing.tasks import run_billing
 from encaisse.ledger.models import LedgerTransaction
+from encaisse.ledger.selectors import customer_balance
 from encaisse.payments.models import PaymentMethod
 from encaisse.payments.services import record_staff_payment
 from encaisse.web.templatetags.panel import money
@@ -141,8 +146,6 @@ def record_payment(request: HttpRequest, object_id: str, *, model_admin: Any) ->
 def _report_payment(
     request: HttpRequest, customer: Customer, txn: LedgerTransaction, created: bool, amount: Decimal
 ) -> None:
-    from encaisse.ledger.selectors import customer_balance
-
     if not created:
         messages.warning(
             request,
@@ -170,8 +173,6 @@ def _report_payment(
 
 def issue_invoices_now(request: HttpRequest, customers: list[Customer]) -> None:
     """Invoice each customer's uninvoiced charges now, settling from the balance; report each."""
-    from encaisse.invoicing.issuance import issue_invoice_now
-
     actor, today = Actor.staff(request.user), timezone.localdate()
     for customer in customers:
         try:
@@ -209,8 +210,6 @@ class StartBillingRunForm(forms.Form):
     )
 
     def clean_period(self) -> str:
-        from encaisse.invoicing.billing import parse_period
-
         value = self.cleaned_data["period"].strip()
         error = forms.ValidationError(
             _("“%(value)s” is not a month such as 2026-10."), params={"value": value}
@@ -233,8 +232,6 @@ def previous_month(today: dt.date) -> str:
 
 def start_billing_run(request: HttpRequest, *, model_admin: Any) -> HttpResponse:
     """Queue the run for the worker: a run takes minutes and must survive the request."""
-    from encaisse.invoicing.tasks import run_billing
-
     if not request.user.has_perm("invoicing.add_billingrun"):
         raise PermissionDenied
     initial = {"period": previous_month(timezone.localdate())}
@@ -258,8 +255,6 @@ def start_billing_run(request: HttpRequest, *, model_admin: Any) -> HttpResponse
 
 def invoice_pdf(request: HttpRequest, object_id: str, *, model_admin: Any) -> FileResponse:
     """Serve the invoice PDF to staff only (it holds personal data), rendering it if missing."""
-    from encaisse.invoicing.pdf import render_invoice_pdf
-
     invoice = get_object_or_404(Invoice.objects.select_related("customer"), pk=object_id)
     if not model_admin.has_view_permission(request, invoice):
         raise PermissionDenied
