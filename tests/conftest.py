@@ -124,7 +124,7 @@ def assert_ledger_ok(db) -> Callable[[], None]:
 def totp_device(db) -> Callable[..., Any]:
     """``totp_device(user)``: enrol the staff user's authenticator app (a confirmed device)."""
     from encaisse.core.actors import Actor
-    from encaisse.web.second_factor import enroll_totp_device
+    from encaisse.web.staff.second_factor import enroll_totp_device
 
     def enroll(user):
         return enroll_totp_device(user, actor=Actor.system("tests"), replace=True)

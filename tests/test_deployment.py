@@ -1,16 +1,45 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Production settings pass Django's deployment checklist and refuse to start without secrets."""
+"""Production settings pass Django's deployment checklist and refuse to start without secrets.
+
+Nor without the seller's legal identity: production has no example seller, so ``encaisse check
+--deploy`` names every missing or invalid ``ENCAISSE_SELLER_*`` variable and the web process
+(``encaisse.wsgi``) refuses to start; outside production the example seller passes the same check.
+"""
 
 import os
 import subprocess
 import sys
 
+import pytest
 
-def _encaisse(args, env_overrides, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+PRODUCTION = {
+    "ENCAISSE_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-0123456789",
+    "ALLOWED_HOSTS": "billing.example.com",
+}
+SELLER = {  # a real-looking seller, valid for every validator (not the example company)
+    "ENCAISSE_SELLER_NAME": "Nuage Vert SARL",
+    "ENCAISSE_SELLER_LEGAL_FORM": "SARL au capital de 8 000 €, RCS Lyon 552 100 554",
+    "ENCAISSE_SELLER_ADDRESS_LINE1": "4 quai des Étroits",
+    "ENCAISSE_SELLER_ADDRESS_LINE2": "Bâtiment B",
+    "ENCAISSE_SELLER_POSTAL_CODE": "69005",
+    "ENCAISSE_SELLER_CITY": "Lyon",
+    "ENCAISSE_SELLER_COUNTRY": "FR",
+    "ENCAISSE_SELLER_SIRET": "55210055400013",
+    "ENCAISSE_SELLER_VAT": "FR96552100554",
+    "ENCAISSE_SELLER_IBAN": "FR14 2004 1010 0505 0001 3M02 606",
+    "ENCAISSE_SELLER_BIC": "PSSTFRPPLYO",
+    "ENCAISSE_SELLER_EMAIL": "factures@nuage-vert.example",
+}
+REQUIRED = sorted(set(SELLER) - {"ENCAISSE_SELLER_ADDRESS_LINE2"})
+
+
+def _encaisse(args, env_overrides, tmp_path, *, command=("-m", "encaisse.cli")):
+    inherited = {"DATABASE_URL", "SECRET_KEY", "ENCAISSE_ENV", "ENCAISSE_SELLER_ADDRESS", *SELLER}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     env.update(ENCAISSE_DATA_DIR=str(tmp_path), **env_overrides)
     return subprocess.run(
-        [sys.executable, "-m", "encaisse.cli", *args],
+        [sys.executable, *command, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -20,15 +49,7 @@ def _encaisse(args, env_overrides, tmp_path):
 
 
 def test_check_deploy_reports_nothing_above_info_under_production_settings(tmp_path):
-    result = _encaisse(
-        ["check", "--deploy", "--fail-level", "INFO"],
-        {
-            "ENCAISSE_ENV": "production",
-            "SECRET_KEY": "k" * 20 + "-production-secret-for-the-check-0123456789",
-            "ALLOWED_HOSTS": "billing.example.com",
-        },
-        tmp_path,
-    )
+    result = _encaisse(["check", "--deploy", "--fail-level", "INFO"], PRODUCTION | SELLER, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -39,6 +60,52 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_names_each_missing_seller_variable_under_production_settings(tmp_path):
+    result = _encaisse(["check", "--deploy"], PRODUCTION, tmp_path)
+
+    assert result.returncode != 0
+    for variable in REQUIRED:
+        assert f"(customers.E001) {variable} is missing" in result.stderr, variable
+    assert "ENCAISSE_SELLER_ADDRESS_LINE2" not in result.stderr  # the one optional part
+    assert "Hébergeur Exemple" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("ENCAISSE_SELLER_SIRET", "55210055400014", "is not a valid SIRET number"),
+        ("ENCAISSE_SELLER_IBAN", "FR14 2004 1010 0505 0001 3M02 607", "is not a valid IBAN"),
+    ],
+)
+def test_check_deploy_names_an_invalid_seller_variable(tmp_path, variable, value, named):
+    result = _encaisse(["check", "--deploy"], PRODUCTION | SELLER | {variable: value}, tmp_path)
+
+    assert result.returncode != 0
+    assert f"(customers.E002) {variable}: “{value}” {named}" in result.stderr
+    assert "customers.E001" not in result.stderr
+
+
+def test_the_web_process_refuses_to_start_without_the_seller_under_production_settings(tmp_path):
+    code = "import encaisse.wsgi"
+    incomplete = PRODUCTION | SELLER
+    del incomplete["ENCAISSE_SELLER_IBAN"]
+    result = _encaisse(["-c", code], incomplete, tmp_path, command=())
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "ENCAISSE_SELLER_IBAN is missing" in result.stderr
+    started = _encaisse(["-c", code], PRODUCTION | SELLER, tmp_path, command=())
+    assert started.returncode == 0, started.stderr
+
+
+def test_the_example_seller_passes_the_seller_check_outside_production(tmp_path):
+    result = _encaisse(
+        ["check", "--deploy", "--tag", "seller", "--fail-level", "INFO"], {}, tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
 
 
 def test_checkledger_command_passes_on_a_fresh_database(tmp_path):

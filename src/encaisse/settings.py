@@ -3,7 +3,10 @@
 
 Defaults are safe for a laptop: SQLite in ``./data``, no secret to set, no network. Production sets
 ``ENCAISSE_ENV=production`` and must then provide ``SECRET_KEY``, ``ALLOWED_HOSTS`` and a
-``DATABASE_URL`` (PostgreSQL); missing values fail at start-up rather than run insecurely.
+``DATABASE_URL`` (PostgreSQL); missing values fail at start-up rather than run insecurely. It must
+also provide the seller's legal identity (``ENCAISSE_SELLER_*``), which has no default there:
+``encaisse check --deploy`` names each missing or invalid variable and the web process refuses to
+start without them (not here at import, so that the check can list them all).
 """
 
 from __future__ import annotations
@@ -270,15 +273,43 @@ ENCAISSE_BILLING_WORKERS = max(1, int(env("ENCAISSE_BILLING_WORKERS", "3") or 3)
 ENCAISSE_RENDER_PDF = env_bool("ENCAISSE_RENDER_PDF", True)
 # Ordered collection policy: what settles an invoice left due after issuance.
 ENCAISSE_COLLECTION_POLICY = env_list("ENCAISSE_COLLECTION_POLICY", "prepaid_balance,bank_transfer")
+
+# --- The seller: the provider's own legal identity -----------------------------------------------
+# Printed on every invoice (CGI ann. II art. 242 nonies A, Code de commerce R123-237), shown on the
+# panel's transfer page and encoded in its EPC QR code, so customers send money to this IBAN. Outside
+# production an example company fills the gaps (the demo and the tests run with it). Production has
+# no default: a variable not set stays empty, `encaisse check --deploy` names every missing or invalid
+# one (customers/checks.py, same validators as customers') and the web process refuses to start.
+# The one-line ENCAISSE_SELLER_ADDRESS is no longer read (the check warns when it is still set): the
+# address is structured, as SEPA (November 2026) and Factur-X need its parts separately.
+ENCAISSE_SELLER_VARIABLES = {  # key of ENCAISSE_SELLER: the environment variable that sets it
+    "name": "ENCAISSE_SELLER_NAME",
+    "legal_form": "ENCAISSE_SELLER_LEGAL_FORM",  # legal form, share capital, RCS registration
+    "address_line1": "ENCAISSE_SELLER_ADDRESS_LINE1",
+    "address_line2": "ENCAISSE_SELLER_ADDRESS_LINE2",  # the only optional one
+    "postal_code": "ENCAISSE_SELLER_POSTAL_CODE",
+    "city": "ENCAISSE_SELLER_CITY",
+    "country": "ENCAISSE_SELLER_COUNTRY",  # ISO 3166 code, e.g. FR
+    "siret": "ENCAISSE_SELLER_SIRET",  # the SIREN is its first nine digits
+    "vat_number": "ENCAISSE_SELLER_VAT",
+    "iban": "ENCAISSE_SELLER_IBAN",
+    "bic": "ENCAISSE_SELLER_BIC",
+    "email": "ENCAISSE_SELLER_EMAIL",
+}
+_EXAMPLE_SELLER = {
+    "name": "Hébergeur Exemple SAS",
+    "legal_form": "SAS au capital de 10 000 €, RCS Paris 732 829 320",
+    "address_line1": "12 rue de l'Exemple",
+    "postal_code": "75011",
+    "city": "Paris",
+    "country": "FR",
+    "siret": "73282932000074",
+    "vat_number": "FR44732829320",
+    "iban": "FR7630006000011234567890189",
+    "bic": "AGRIFRPPXXX",
+    "email": "facturation@example.invalid",
+}
 ENCAISSE_SELLER = {
-    "name": env("ENCAISSE_SELLER_NAME", "Hébergeur Exemple SAS"),
-    "address": env("ENCAISSE_SELLER_ADDRESS", "12 rue de l'Exemple, 75011 Paris, France"),
-    "siret": env("ENCAISSE_SELLER_SIRET", "73282932000074"),
-    "vat_number": env("ENCAISSE_SELLER_VAT", "FR44732829320"),
-    "legal_form": env(
-        "ENCAISSE_SELLER_LEGAL_FORM", "SAS au capital de 10 000 €, RCS Paris 732 829 320"
-    ),
-    "iban": env("ENCAISSE_SELLER_IBAN", "FR7630006000011234567890189"),
-    "bic": env("ENCAISSE_SELLER_BIC", "AGRIFRPPXXX"),
-    "email": env("ENCAISSE_SELLER_EMAIL", "facturation@example.invalid"),
+    key: env(variable, "" if PRODUCTION else _EXAMPLE_SELLER.get(key, "")) or ""
+    for key, variable in ENCAISSE_SELLER_VARIABLES.items()
 }

@@ -2,7 +2,9 @@
 """Validation of legal identifiers and addresses, with translated messages.
 
 Identifiers are checked with python-stdnum (SIRET: Luhn over 14 digits, INSEE; EU VAT numbers:
-per-country check digits, and for France the key derived from the SIREN). Addresses are structured
+per-country check digits, and for France the key derived from the SIREN; IBAN: ISO 13616 mod-97
+check digits and the country's length and format; BIC: ISO 9362 layout and country). The seller's
+own identity (``customers/seller.py``) goes through these same functions. Addresses are structured
 (street, postal code, town, country) because SEPA requires structured addresses from November 2026
 and Factur-X/Chorus Pro need the parts separately.
 """
@@ -12,7 +14,10 @@ from __future__ import annotations
 import re
 
 from babel import Locale
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+from stdnum import bic, iban
 from stdnum import exceptions as stdnum_exceptions
 from stdnum.eu import vat
 from stdnum.fr import siret
@@ -49,6 +54,30 @@ def clean_vat_number(value: str) -> str:
         return vat.validate(value)
     except stdnum_exceptions.ValidationError as exc:
         raise ValidationError(_("“%(value)s” is not a valid EU VAT number."), value=value) from exc
+
+
+def clean_iban(value: str) -> str:
+    """The IBAN in its compact form (no spaces, upper case), as EPC QR codes and SEPA files need."""
+    try:
+        return iban.validate(value)
+    except stdnum_exceptions.ValidationError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid IBAN."), value=value) from exc
+
+
+def clean_bic(value: str) -> str:
+    try:
+        return bic.validate(value)
+    except stdnum_exceptions.ValidationError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid BIC."), value=value) from exc
+
+
+def clean_email(value: str) -> str:
+    address = (value or "").strip()
+    try:
+        validate_email(address)
+    except DjangoValidationError as exc:
+        raise ValidationError(_("“%(value)s” is not a valid e-mail address."), value=value) from exc
+    return address
 
 
 def clean_country(value: str) -> str:

@@ -10,72 +10,42 @@ and the €40 recovery indemnity for professional buyers, and "no discount for e
 
 Everything shown comes from the frozen invoice row (buyer snapshot, lines, VAT breakdown) and from
 the ledger's settlement *at issuance*, never from the live customer or balance: rendering again,
-today or in ten years, gives the same document. Amounts and dates are formatted with Babel in the
-customer's language, because Django's number localisation has no currency formatting.
+today or in ten years, gives the same document. Amounts and dates are written in the customer's
+language by :class:`encaisse.core.formatting.Formatter`, the panel's and back-office's formatter too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
-from django.conf import settings
+from babel import Locale
 from django.core.files.base import ContentFile
 from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.utils import translation
 from stdnum import iban
 
+from encaisse.core.formatting import BABEL_LOCALES, Formatter
+from encaisse.customers.seller import current_seller
+from encaisse.ledger import keys
+from encaisse.ledger.models import AccountKind, Entry
+
 from .models import Invoice, InvoiceKind
 
 TEMPLATE = "invoicing/invoice_pdf.html"
 STYLESHEET = "invoicing/invoice_pdf.css"
 PDF_VARIANT = "pdf/a-3b"
-#: Babel locale per customer language: euro amounts written the way the reader expects.
-BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 PROFESSIONAL_KINDS = frozenset({"company", "public_body"})
 _local = threading.local()
 
 
-@dataclass(frozen=True)
-class Formatter:
-    """Formats money, rates, quantities and dates for one locale (templates only show strings)."""
-
-    locale: str
-    currency: str
-
-    def money(self, value: Decimal | str | None) -> str:
-        amount = Decimal(value or 0)
-        # Unit prices may carry 4 decimals (0.0125 €/GB); show them only when they are used.
-        exact = amount != amount.quantize(Decimal("0.01"))
-        return format_currency(
-            amount if exact else amount.quantize(Decimal("0.01")),
-            self.currency,
-            locale=self.locale,
-            decimal_quantization=not exact,
-        )
-
-    def rate(self, value: Decimal | str) -> str:
-        return format_percent(Decimal(value) / 100, locale=self.locale, decimal_quantization=False)
-
-    def quantity(self, value: Decimal) -> str:
-        return format_decimal(value.normalize(), locale=self.locale, decimal_quantization=False)
-
-    def date(self, value: dt.date | None, length: str = "long") -> str:
-        return format_date(value, length, locale=self.locale) if value else ""
-
-
-def _prepaid_movement(*keys: str) -> Decimal:
-    """Net debit of the customer's prepaid account by the journal transactions ``keys``."""
-    from encaisse.ledger.models import AccountKind, Entry
-
+def _prepaid_movement(*idempotency_keys: str) -> Decimal:
+    """Net debit of the prepaid account by the journal transactions ``idempotency_keys``."""
     total = Entry.objects.filter(
-        transaction__idempotency_key__in=keys, account__kind=AccountKind.PREPAID
+        transaction__idempotency_key__in=idempotency_keys, account__kind=AccountKind.PREPAID
     ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
 
@@ -88,14 +58,12 @@ def paid_at_issuance(invoice: Invoice) -> Decimal:
     transaction (``invoice:<id>:issued``); invoices issued before that change have a separate
     ``invoice:<id>:settled:issuance``.
     """
-    return _prepaid_movement(
-        f"invoice:{invoice.pk}:issued", f"invoice:{invoice.pk}:settled:issuance"
-    )
+    return _prepaid_movement(keys.invoice_issued(invoice.pk), keys.settled_at_issuance(invoice.pk))
 
 
 def refunded_by_credit_note(note: Invoice) -> Decimal:
     """Part of a credit note given back to the prepaid balance (the rest cancelled an amount due)."""
-    return -_prepaid_movement(f"credit_note:{note.pk}:issued")
+    return -_prepaid_movement(keys.credit_note_issued(note.pk))
 
 
 def _period(fmt: Formatter, start: dt.date | None, end: dt.date | None) -> str:
@@ -130,8 +98,6 @@ def _vat_rows(invoice: Invoice, fmt: Formatter) -> list[dict[str, str]]:
 
 
 def _buyer(invoice: Invoice, locale: str) -> dict[str, Any]:
-    from babel import Locale
-
     buyer: dict[str, Any] = invoice.buyer.as_dict()
     country = buyer.get("country") or "FR"
     buyer["country_name"] = "" if country == "FR" else Locale.parse(locale).territories.get(country)
@@ -147,14 +113,15 @@ def invoice_context(invoice: Invoice, locale: str) -> dict[str, Any]:
     due = invoice.total_incl_vat - paid
     refunded = refunded_by_credit_note(invoice) if is_credit_note else Decimal(0)
     credited = invoice.credited_invoice
+    seller = current_seller()
     return {
         "language": translation.get_language(),
         "invoice": invoice,
         "is_credit_note": is_credit_note,
         "credited_number": credited.number if credited else "",
         "credited_date": fmt.date(credited.issue_date) if credited else "",
-        "seller": settings.ENCAISSE_SELLER,
-        "iban": iban.format(settings.ENCAISSE_SELLER["iban"] or ""),
+        "seller": seller,
+        "iban": iban.format(seller.iban),
         "buyer": _buyer(invoice, locale),
         "issue_date": fmt.date(invoice.issue_date),
         "due_date": fmt.date(invoice.due_date),
@@ -194,8 +161,8 @@ def _stylesheet(language: str) -> tuple[Any, Any]:
     90 ms to 60 ms. Per thread because Pango's font maps are not meant to be shared across threads
     (the admin's PDF view may render in several request threads).
     """
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import CSS  # noqa: PLC0415 - 1.4 s to import: on first render
+    from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - same
 
     cache: dict[str, tuple[Any, Any]] = _local.__dict__.setdefault("stylesheets", {})
     if language not in cache:
@@ -208,7 +175,7 @@ def _stylesheet(language: str) -> tuple[Any, Any]:
 
 def build_invoice_pdf(invoice: Invoice) -> bytes:
     """PDF/A-3b bytes of the invoice (the Factur-X step embeds its XML into these)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - 1.4 s to import: on first render
 
     css, font_config = _stylesheet(invoice.customer.language)
     html = HTML(string=render_invoice_html(invoice), url_fetcher=_refuse_fetch)

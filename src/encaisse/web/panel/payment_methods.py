@@ -25,6 +25,7 @@ from segno import helpers
 
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
+from encaisse.customers.seller import current_seller
 from encaisse.customers.services import update_customer
 from encaisse.ledger.selectors import customer_balance
 from encaisse.payments.collection import registry
@@ -37,11 +38,11 @@ CARD_BRANDS = ("CB", "Visa", "Mastercard")
 
 def transfer_qr_svg(amount: Decimal, reference: str) -> str:
     """An EPC QR code (SEPA credit transfer) as inline SVG."""
-    seller = settings.ENCAISSE_SELLER
+    seller = current_seller()
     qr = helpers.make_epc_qr(
-        name=str(seller["name"])[:70],
-        iban=str(seller["iban"]),
-        bic=str(seller["bic"]),
+        name=seller.name[:70],
+        iban=seller.iban,
+        bic=seller.bic,
         amount=amount,
         text=reference,
     )
@@ -61,10 +62,11 @@ def payment_methods(request: PanelRequest) -> HttpResponse:
     qr_svg = ""
     if form.is_bound and form.is_valid():
         qr_svg = transfer_qr_svg(form.cleaned_data["amount"], customer.number)
+    seller = current_seller()
     context = {
         "balance": balance,
-        "seller": settings.ENCAISSE_SELLER,
-        "iban": _grouped(str(settings.ENCAISSE_SELLER["iban"])),
+        "seller": seller,
+        "iban": _grouped(seller.iban),
         "reference": customer.number,
         "card_brands": CARD_BRANDS,
         "form": form,
