@@ -271,6 +271,9 @@ ENCAISSE_BILLING_CHUNK_SIZE = int(env("ENCAISSE_BILLING_CHUNK_SIZE", "2000") or 
 # server's cores keeps them busy: 3 measured best on a 2-core server (docs/benchmarks.md).
 ENCAISSE_BILLING_WORKERS = max(1, int(env("ENCAISSE_BILLING_WORKERS", "3") or 3))
 ENCAISSE_RENDER_PDF = env_bool("ENCAISSE_RENDER_PDF", True)
+# Payment providers (dotted paths of ``payments.providers.base.PaymentProvider`` classes), e.g.
+# ``encaisse.payments.providers.fake.FakeProvider`` for development; none by default.
+ENCAISSE_PAYMENT_PROVIDERS = env_list("ENCAISSE_PAYMENT_PROVIDERS", "")
 # Ordered collection policy: what settles an invoice left due after issuance.
 ENCAISSE_COLLECTION_POLICY = env_list("ENCAISSE_COLLECTION_POLICY", "prepaid_balance,bank_transfer")
 

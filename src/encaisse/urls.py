@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("encaisse.api.urls")),
     path("panel/", include("encaisse.web.panel.urls")),
+    path("payments/", include("encaisse.payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("encaisse.web.urls")),
 ]

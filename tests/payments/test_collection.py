@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from encaisse.invoicing.models import Invoice
 from encaisse.payments.collection import CollectionMethod, collect_invoice, registry
 from encaisse.payments.models import Payment
-from encaisse.payments.services import confirm_payment, fail_payment
+from encaisse.payments.transitions import fail_payment, open_payment, succeed_payment
 
 
 class FakeAutoDebit(CollectionMethod):
@@ -20,11 +20,12 @@ class FakeAutoDebit(CollectionMethod):
     collects_without_customer = True
 
     def collect(self, invoice, *, actor):
-        return Payment.objects.create(
-            invoice=invoice,
-            customer=invoice.customer,
-            method=self.identifier,
+        return open_payment(
+            invoice.customer,
+            provider=self.identifier,
             amount=invoice.amount_due,
+            actor=actor,
+            invoice=invoice,
         )
 
 
@@ -50,10 +51,10 @@ def test_policy_uses_the_balance_then_starts_one_automatic_debit(
     assert collect_invoice(invoice, actor=actor) == payment  # still the only one in flight
     assert Payment.objects.filter(invoice=invoice).count() == 1
 
-    confirm_payment(payment, actor=actor)
+    succeed_payment(payment, actor=actor)
     invoice.refresh_from_db()
     assert invoice.status == "paid"
-    confirm_payment(payment, actor=actor)  # a replayed confirmation changes nothing
+    succeed_payment(payment, actor=actor)  # a replayed confirmation changes nothing
     invoice.refresh_from_db()
     assert invoice.paid == Decimal("12.00")
 
@@ -79,9 +80,15 @@ def test_the_database_refuses_a_second_collection_in_flight(make_customer, charg
     charge(customer)
     bill()
     invoice = Invoice.objects.get(customer=customer)
-    Payment.objects.create(invoice=invoice, customer=customer, method="x", amount=Decimal(1))
+    Payment.objects.create(invoice=invoice, customer=customer, provider="x", amount=Decimal(1))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Payment.objects.create(invoice=invoice, customer=customer, method="y", amount=Decimal(1))
+        Payment.objects.create(
+            invoice=invoice,
+            customer=customer,
+            provider="y",
+            amount=Decimal(1),
+            status="requires_action",  # waiting for the customer is in flight too
+        )
 
 
 def test_without_automatic_debit_nothing_is_started(make_customer, charge, bill, actor):

@@ -9,7 +9,8 @@ from django.utils import translation
 from encaisse.core.exceptions import ValidationError
 from encaisse.ledger.models import LedgerTransaction
 from encaisse.ledger.selectors import customer_balance
-from encaisse.payments.exceptions import ChequeRefused
+from encaisse.payments import hooks
+from encaisse.payments.exceptions import ChequeRefused, UnknownPaymentMethod
 from encaisse.payments.services import reverse_top_up
 
 
@@ -55,3 +56,51 @@ def test_a_reversal_the_balance_cannot_cover_becomes_an_amount_due(
     again = reverse_top_up(funding, actor=actor, reason="webhook replay")
     assert again.pk == reversal.pk
     assert_ledger_ok()
+
+
+def test_a_top_up_calls_the_money_received_hooks_once_after_commit(
+    make_customer, top_up, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    class Spy:
+        identifier = "spy"
+
+        def top_up_recorded(self, transaction_id):
+            seen.append(transaction_id)
+
+    hooks.hooks.register(Spy())
+    try:
+        customer = make_customer()
+        with django_capture_on_commit_callbacks(execute=True):
+            txn = top_up(customer, "10.00", reference="VIR-1")
+        with django_capture_on_commit_callbacks(execute=True):
+            top_up(customer, "10.00", reference="VIR-1")  # replayed: nothing posted, no hook
+    finally:
+        hooks.hooks.unregister("spy")
+    assert seen == [txn.pk]
+
+
+def test_part_of_a_top_up_goes_back_once_per_refund_reference(
+    make_customer, top_up, actor, assert_ledger_ok
+):
+    customer = make_customer()
+    funding = top_up(customer, "20.00", method="card", reference="ch_1")
+    first = reverse_top_up(
+        funding, actor=actor, reason="partial refund", amount=Decimal("5.00"), reference="re_1"
+    )
+    again = reverse_top_up(
+        funding, actor=actor, reason="replay", amount=Decimal("5.00"), reference="re_1"
+    )
+    assert again.pk == first.pk and first.reverses is None
+    assert customer_balance(customer).prepaid == Decimal("15.00")
+    with pytest.raises(ValidationError):
+        reverse_top_up(funding, actor=actor, reason="too much", amount=Decimal("21"), reference="x")
+    with pytest.raises(ValidationError):
+        reverse_top_up(funding, actor=actor, reason="no reference", amount=Decimal("1"))
+    assert_ledger_ok()
+
+
+def test_staff_methods_and_provider_identifiers_are_distinct(make_customer, top_up):
+    with pytest.raises(UnknownPaymentMethod):
+        top_up(make_customer(), "10.00", method="fake")

@@ -3,10 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import pytest
+
+from encaisse.core import audit
+from encaisse.customers.services import create_panel_login
+from encaisse.invoicing.models import Invoice, Plan
+from encaisse.invoicing.subscriptions import subscribe
+from encaisse.payments.models import Payment
 
 
 @dataclass
@@ -25,14 +33,6 @@ def media(settings, tmp_path):
 @pytest.fixture
 def books(make_customer, charge, top_up, bill, actor) -> Books:
     """One customer billed with a part left due, a subscription and a payment in flight."""
-    import datetime as dt
-    from decimal import Decimal
-
-    from encaisse.core import audit
-    from encaisse.invoicing.models import Invoice, Plan
-    from encaisse.invoicing.subscriptions import subscribe
-    from encaisse.payments.models import Payment
-
     customer = make_customer(name="Atelier Numérique", siret="73282932000074")
     charge(customer, "14.90")
     top_up(customer, "5.00")
@@ -42,13 +42,11 @@ def books(make_customer, charge, top_up, bill, actor) -> Books:
         code="pro", name="Pro", unit_price=Decimal("14.90"), vat_rate=Decimal(20), interval="month"
     )
     subscribe(customer.pk, plan.pk, start=dt.date(2026, 12, 1))
-    # A card debit in flight, as a provider would leave it (no provider exists yet).
+    # A collection in flight, as a provider (here the fake one) would leave it.
     payment = Payment.objects.create(
-        invoice=invoice, customer=customer, method="card", amount=invoice.amount_due
+        invoice=invoice, customer=customer, provider="fake", amount=invoice.amount_due
     )
     audit.record("encaisse.tests.fixture", actor=actor, obj=customer)
-    from encaisse.customers.services import create_panel_login
-
     create_panel_login(customer, "compta@atelier.example", actor=actor)
     return Books(customer, invoice, payment)
 

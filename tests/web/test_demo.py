@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import subprocess
+import types
 from io import StringIO
 from typing import ClassVar
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.test import Client
 from stdnum.eu import vat
 from stdnum.fr import siret
 
@@ -19,6 +23,7 @@ from encaisse.invoicing.models import BillingRun, Charge, Invoice, Plan, Subscri
 from encaisse.ledger.models import Entry, LedgerTransaction
 from encaisse.ledger.selectors import check_ledger
 from encaisse.web import demo
+from encaisse.web.management.commands import demo as command
 
 MODELS = (
     Customer,
@@ -93,10 +98,6 @@ def _check_login(output: str) -> None:
 
 def _check_panel(output: str) -> None:
     """The printed customer login opens a populated panel: balance, invoices, movements, chart."""
-    import re
-
-    from django.test import Client
-
     email, password = re.search(r"Login: +(\S+@\S+) / (\S+)", output).groups()
     assert "http://127.0.0.1:8000/panel/" in output
     client = Client()
@@ -190,11 +191,6 @@ class FakeWorker:
 
 
 def test_serving_runs_the_worker_and_stops_it_with_the_server(db, monkeypatch):
-    import subprocess
-    import types
-
-    from encaisse.web.management.commands import demo as command
-
     served = []
 
     def runserver(name, *args, **options):

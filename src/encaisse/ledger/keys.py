@@ -22,6 +22,8 @@ a later top-up may settle what is left of it.
 'debt:3:settled:credit_note:9'
 >>> reversal(7)
 'reversal:7'
+>>> refund(7, "re_1")
+'refund:7:re_1'
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ def top_up(method: str, reference: str) -> str:
     """Money received for a customer's prepaid account, by the source's own unique reference
     (bank entry reference, PSP payment id, our payment id for a collection)."""
     return _key("topup", method, reference)
+
+
+def top_up_source(key: str) -> tuple[str, str]:
+    """The (method or provider, reference) a :func:`top_up` key was built from.
+
+    >>> top_up_source(top_up("bank_transfer", "2026-11-30:ref:42"))
+    ('bank_transfer', '2026-11-30:ref:42')
+    """
+    kind, method, reference = [*key.split(":", 2), "", ""][:3]
+    if kind != "topup":
+        raise ValueError(f"not a top-up key: {key[:60]}")
+    return method, reference
 
 
 def invoice_issued(invoice_id: int) -> str:
@@ -78,6 +92,12 @@ def credit_note_issued(credit_note_id: int) -> str:
 def reversal(transaction_id: int) -> str:
     """The mirror image of a transaction (a refund, a chargeback, a SEPA return)."""
     return _key("reversal", transaction_id)
+
+
+def refund(transaction_id: int, reference: str) -> str:
+    """Part of a top-up given back, by the provider's refund (or dispute) reference: each
+    partial refund once, however often the provider reports it."""
+    return _key("refund", transaction_id, reference)
 
 
 # Triggers: what made money available for settlements.

@@ -1,9 +1,20 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Payments in flight: what an automatic-debit method (card, SEPA mandate) is collecting.
+"""Payments through a provider, and the provider events that move them.
 
-A payment moves money only when it succeeds, through ``payments.services`` and the ledger. The
-partial unique constraint keeps **at most one collection in flight per invoice**, so a card debit
-and a SEPA debit can never both be started for the same amount due.
+A :class:`Payment` is money a payment provider (card, PayPal, SEPA…) is asked to take: a
+**top-up** of the prepaid account (no invoice; the customer starts it) or the **collection** of an
+invoice left due (the collection policy starts it, usually off-session). Its status follows the
+explicit state machine of :mod:`encaisse.payments.transitions`; money moves only there, through
+the ledger: a payment that succeeds credits the prepaid balance once (which settles the invoice),
+a refund or a lost dispute reverses what went back.
+
+The partial unique constraint keeps **at most one collection in flight per invoice** (pending or
+waiting for the customer), so a card debit and a SEPA debit can never both be started for the
+same amount due; (provider, provider reference) is unique, so two webhooks can never make two
+payments of one provider object (getlago/lago-api PR #3223).
+
+An :class:`InboundEvent` is a provider's notification, stored before it is handled
+(conventions §4.8): a crash after storing leaves a ``received`` row that the worker handles later.
 """
 
 from __future__ import annotations
@@ -15,6 +26,8 @@ from encaisse.core.fields import CentsField
 
 
 class PaymentMethod(models.TextChoices):
+    """How money recorded by hand or imported arrived (staff form, API): not a provider."""
+
     BANK_TRANSFER = "bank_transfer", _("Bank transfer")
     MANDAT_ADMINISTRATIF = "mandat_administratif", _("Mandat administratif")
     CARD = "card", _("Card (CB, Visa, MasterCard)")
@@ -25,28 +38,50 @@ class PaymentMethod(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("In progress")
+    REQUIRES_ACTION = "requires_action", _("Waiting for the customer")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+    DISPUTED = "disputed", _("Disputed")
 
 
-IN_FLIGHT = (PaymentStatus.PENDING,)
+#: A payment the provider may still complete: at most one such collection per invoice.
+IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
 
 
 class Payment(models.Model):
-    invoice = models.ForeignKey(
-        "invoicing.Invoice", on_delete=models.PROTECT, related_name="payments"
-    )
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="payments"
     )
-    method = models.CharField(_("collection method"), max_length=40)
-    amount = CentsField(_("amount"))
-    status = models.CharField(
-        _("status"), max_length=10, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    # Empty for a top-up; the invoice a collection pays (through the prepaid balance).
+    invoice = models.ForeignKey(
+        "invoicing.Invoice",
+        on_delete=models.PROTECT,
+        related_name="payments",
+        null=True,
+        blank=True,
     )
+    provider = models.CharField(_("provider"), max_length=40)
     external_ref = models.CharField(_("provider reference"), max_length=120, blank=True)
+    amount = CentsField(_("amount"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # What went back to the payer (refunds, a lost dispute): the status becomes refunded when
+    # it reaches the amount.
+    refunded_amount = CentsField(_("refunded"), default=0)
+    status = models.CharField(
+        _("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
     failure_reason = models.TextField(_("failure reason"), blank=True)
+    # The journal transaction that credited the prepaid balance, once succeeded.
+    top_up = models.ForeignKey(
+        "ledger.LedgerTransaction",
+        verbose_name=_("top-up"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -56,13 +91,85 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice"],
-                condition=models.Q(status="pending"),
+                condition=models.Q(status__in=IN_FLIGHT),
                 name="payment_one_in_flight_per_invoice",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="payment_provider_reference",
             ),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0)
+                & models.Q(refunded_amount__lte=models.F("amount")),
+                name="payment_refunded_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=PaymentStatus.values), name="payment_status_known"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.amount} ({self.status})"
+        return f"{self.provider} {self.amount} ({self.status})"
+
+    @property
+    def is_top_up(self) -> bool:
+        """Started by the customer to top up the balance, rather than to collect an invoice."""
+        return self.invoice_id is None
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    FAILED = "failed", _("Failed")
+    IGNORED = "ignored", _("Ignored")
+
+
+class InboundEvent(models.Model):
+    """A provider's event (webhook, status file), verified then kept as received.
+
+    Kept before it is handled and never deleted by the application: the trail of what each
+    provider told us, with the error of the last failed attempt (Zulip's stored Stripe events).
+    """
+
+    provider = models.CharField(_("provider"), max_length=40)
+    event_id = models.CharField(_("event id"), max_length=255)
+    event_type = models.CharField(_("event type"), max_length=100)
+    # The provider's reference of the payment the event is about ("" if none), and our payment
+    # when the provider echoed its id: how the handler finds the payment to re-read.
+    object_ref = models.CharField(_("object reference"), max_length=120, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="events", null=True, blank=True
+    )
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED
+    )
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Taken by a handler until then: another worker's pass leaves it alone meanwhile, and takes
+    # it once expired (the handler crashed).
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("provider event")
+        verbose_name_plural = _("provider events")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="inbound_event_once"),
+        ]
+        indexes = [
+            # The worker's pass reads what is left to handle, oldest first.
+            models.Index(
+                fields=["status", "received_at"],
+                condition=models.Q(status__in=["received", "failed"]),
+                name="inbound_event_to_handle",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id} ({self.status})"

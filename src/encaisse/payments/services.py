@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Money coming in: top-ups of the prepaid account and the life of in-flight payments.
+"""Money coming in and going back: top-ups of the prepaid account and their reversals.
 
-Every way money arrives (card, PayPal, transfer, mandat administratif, a payment staff record)
-ends in :func:`record_top_up`: one journal transaction crediting the prepaid account, keyed by the
-source's own unique reference, then the open invoices are settled from the balance, oldest first.
-Cheques are refused everywhere with the same message (decisions §6).
+Every way money arrives (a provider's payment, a transfer, a mandat administratif, a payment staff
+record) ends in one journal transaction crediting the prepaid account, keyed by the source's own
+unique reference (``ledger.keys.top_up``), then the open invoices are settled from the balance,
+oldest first, and the follow-ups of money received run after commit (``payments.hooks``).
+:func:`record_top_up` takes money recorded by a method (:class:`PaymentMethod`);
+:func:`credit_payment` takes a provider's payment that succeeded, from the provider's clearing
+account. Cheques are refused everywhere with the same message (decisions §6).
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -21,14 +23,15 @@ from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
 from encaisse.core.money import MoneyError, parse_decimal
 from encaisse.customers.models import Customer
-from encaisse.invoicing.settlement import settle_open_invoices
+from encaisse.invoicing.settlement import available_balance, settle_open_invoices
+from encaisse.ledger import keys
 from encaisse.ledger.accounts import customer_account, system_account
 from encaisse.ledger.models import Account, AccountKind, LedgerTransaction, TransactionKind
 from encaisse.ledger.services import Leg, lock_accounts, post
-from encaisse.notifications.tasks import after_payment_received
 
-from .exceptions import ChequeRefused, InvalidTransition, UnknownPaymentMethod
-from .models import Payment, PaymentMethod, PaymentStatus
+from . import hooks
+from .exceptions import ChequeRefused, UnknownPaymentMethod
+from .models import Payment, PaymentMethod
 
 CHEQUE_WORDS = frozenset({"cheque", "check", "chèque", "cheques", "chèques", "checks"})
 MAX_TOP_UP = Decimal("1000000")
@@ -58,11 +61,59 @@ def clean_amount(value: object) -> Decimal:
     return amount
 
 
+def clean_reference(value: str) -> str:
+    reference = (value or "").strip()
+    if not reference:
+        raise ValidationError(
+            _("A payment needs the reference of its source (bank entry, PSP id).")
+        )
+    if len(reference) > MAX_REFERENCE:
+        raise ValidationError(
+            _("A payment reference has at most %(max)s characters."), max=MAX_REFERENCE
+        )
+    return reference
+
+
 def cash_account(method: PaymentMethod) -> Account:
-    """Where the money sits once received: the bank, or the payment provider's clearing account."""
+    """Where money recorded by hand sits: the bank, or the clearing account of card/PayPal."""
     if method in (PaymentMethod.CARD, PaymentMethod.PAYPAL):
         return system_account(AccountKind.PSP_CLEARING, method.value)
     return system_account(AccountKind.BANK, "main")
+
+
+def provider_clearing_account(provider: str) -> Account:
+    """Where a provider holds the money it collected until it pays it out: ``psp_clearing:<id>``."""
+    return system_account(AccountKind.PSP_CLEARING, provider)
+
+
+def _credit_prepaid(
+    customer: Customer,
+    *,
+    amount: Decimal,
+    key: str,
+    cash: Account,
+    description: str,
+    actor: Actor,
+    reason: str,
+) -> tuple[LedgerTransaction, bool]:
+    with transaction.atomic():
+        prepaid = customer_account(customer, AccountKind.PREPAID)
+        receivable = customer_account(customer, AccountKind.RECEIVABLE)
+        # Every account this top-up and its settlements touch, locked at once in the lock order.
+        lock_accounts(sorted({cash.pk, prepaid.pk, receivable.pk}))
+        txn, created = post(
+            key=key,
+            kind=TransactionKind.TOP_UP,
+            description=description[:200],
+            legs=[Leg(cash, amount), Leg(prepaid, -amount)],
+            actor=actor,
+            reason=reason,
+            customer=customer,
+        )
+        if created:
+            settle_open_invoices(customer, trigger=keys.after_top_up(txn.pk), actor=actor)
+            hooks.top_up_recorded(txn.pk)
+    return txn, created
 
 
 def record_top_up(
@@ -77,35 +128,35 @@ def record_top_up(
     """Credit the prepaid account once per (method, reference) and settle open invoices."""
     pay_method = clean_method(method)
     value = clean_amount(amount)
-    if not reference.strip():
-        raise ValidationError(
-            _("A payment needs the reference of its source (bank entry, PSP id).")
-        )
-    if len(reference.strip()) > MAX_REFERENCE:
-        raise ValidationError(
-            _("A payment reference has at most %(max)s characters."), max=MAX_REFERENCE
-        )
-    key = f"topup:{pay_method.value}:{reference.strip()}"
-    with transaction.atomic():
-        prepaid = customer_account(customer, AccountKind.PREPAID)
-        receivable = customer_account(customer, AccountKind.RECEIVABLE)
-        cash = cash_account(pay_method)
-        # Every account this top-up and its settlements touch, locked at once in id order.
-        lock_accounts(sorted({cash.pk, prepaid.pk, receivable.pk}))
-        txn, created = post(
-            key=key,
-            kind=TransactionKind.TOP_UP,
-            description=f"Top-up by {pay_method.label}: {reference}"[:200],
-            legs=[Leg(cash, value), Leg(prepaid, -value)],
-            actor=actor,
-            reason=reason,
-            customer=customer,
-        )
-        if created:
-            settle_open_invoices(customer, trigger=f"topup:{txn.pk}", actor=actor)
-            if settings.ENCAISSE_EMAIL_NOTIFICATIONS:
-                after_payment_received(txn.pk)
-    return txn, created
+    source = clean_reference(reference)
+    return _credit_prepaid(
+        customer,
+        amount=value,
+        key=keys.top_up(pay_method.value, source),
+        cash=cash_account(pay_method),
+        description=f"Top-up by {pay_method.label}: {source}",
+        actor=actor,
+        reason=reason,
+    )
+
+
+def credit_payment(payment: Payment, *, actor: Actor) -> tuple[LedgerTransaction, bool]:
+    """Credit a provider's payment that succeeded, once, from the provider's clearing account.
+
+    Keyed by the provider and its own reference (our payment id while it has none), so a payment
+    recorded twice, by a webhook and by the janitor, is credited once. Called by
+    ``transitions.succeed_payment`` only.
+    """
+    source = clean_reference(payment.external_ref or str(payment.pk))
+    return _credit_prepaid(
+        payment.customer,
+        amount=payment.amount,
+        key=keys.top_up(payment.provider, source),
+        cash=provider_clearing_account(payment.provider),
+        description=f"Top-up by {payment.provider}: {source}",
+        actor=actor,
+        reason=f"Invoice {payment.invoice.number}" if payment.invoice is not None else "",
+    )
 
 
 def record_staff_payment(
@@ -131,85 +182,70 @@ def record_staff_payment(
     return txn, created
 
 
-def reverse_top_up(top_up: LedgerTransaction, *, actor: Actor, reason: str) -> LedgerTransaction:
+def _refund_key(top_up_id: int, reference: str) -> str:
+    return keys.refund(top_up_id, reference)
+
+
+def refund_booked(top_up: LedgerTransaction, reference: str) -> bool:
+    """Whether the part of ``top_up`` given back by refund ``reference`` is already booked."""
+    key = _refund_key(top_up.pk, reference.strip())
+    return LedgerTransaction.objects.filter(idempotency_key=key).exists()
+
+
+def reverse_top_up(
+    top_up: LedgerTransaction,
+    *,
+    actor: Actor,
+    reason: str,
+    amount: Decimal | None = None,
+    reference: str = "",
+) -> LedgerTransaction:
     """Book money that went back (refund, chargeback, SEPA return) — it never fails (decisions §2).
 
     The prepaid balance gives back what it can down to its floor; the rest becomes an amount due
     on the customer's receivable, so the floor CHECK holds and dunning picks the debt up.
-    """
-    from encaisse.invoicing.settlement import available_balance
 
+    Without ``amount``, the whole top-up goes back: its one mirror transaction, booked once
+    (``keys.reversal``). With ``amount``, part of it goes back (a partial refund), booked once per
+    ``reference`` (the provider's refund id); the caller keeps the parts within the top-up.
+    """
     if top_up.kind != TransactionKind.TOP_UP or top_up.customer is None:
         raise ValidationError(_("Only a top-up can be reversed this way."))
     if not reason.strip():
         raise ValidationError(_("A reversal needs a reason."))
+    if amount is not None and not reference.strip():
+        raise ValidationError(_("A partial reversal needs the reference of the refund."))
     with transaction.atomic():
         customer = top_up.customer
         prepaid = customer_account(customer, AccountKind.PREPAID)
         receivable = customer_account(customer, AccountKind.RECEIVABLE)
         cash = top_up.entries.select_related("account").exclude(account=prepaid).get()
         locked = lock_accounts(sorted([prepaid.pk, receivable.pk, cash.account_id]))
-        already = LedgerTransaction.objects.filter(reverses=top_up).first()
+        if amount is None:
+            already = LedgerTransaction.objects.filter(reverses=top_up).first()
+            key = keys.reversal(top_up.pk)
+        else:
+            key = _refund_key(top_up.pk, reference.strip())
+            already = LedgerTransaction.objects.filter(idempotency_key=key).first()
         if already is not None:  # replayed return or chargeback: booked once, as first computed
             return already
-        amount = cash.amount
-        covered = min(amount, available_balance(locked[prepaid.pk]))
+        value = cash.amount if amount is None else amount
+        if not 0 < value <= cash.amount:
+            raise ValidationError(_("A reversal gives back at most the amount of its top-up."))
+        covered = min(value, available_balance(locked[prepaid.pk]))
         legs = [
-            Leg(cash.account, -amount),
+            Leg(cash.account, -value),
             Leg(prepaid, covered),
-            Leg(receivable, amount - covered),
+            Leg(receivable, value - covered),
         ]
         txn, _created = post(
-            key=f"reversal:{top_up.pk}",
+            key=key,
             kind=TransactionKind.REVERSAL,
             description=f"Reversal of {top_up.description}"[:200],
             legs=[leg for leg in legs if leg.amount],
             actor=actor,
             reason=reason,
             customer=customer,
-            reverses=top_up,
+            reverses=top_up if amount is None else None,
         )
     return txn
-
-
-def _transition(payment: Payment, target: PaymentStatus, *, actor: Actor, reason: str) -> Payment:
-    locked = Payment.objects.select_for_update().get(pk=payment.pk)
-    if locked.status == target:
-        return locked
-    if locked.status != PaymentStatus.PENDING:
-        raise InvalidTransition(state=locked.status, target=target)
-    locked.status = target
-    locked.failure_reason = reason if target != PaymentStatus.SUCCEEDED else ""
-    locked.save(update_fields=["status", "failure_reason", "updated_at"])
-    audit.record(
-        f"encaisse.payment.{target}",
-        actor=actor,
-        obj=locked,
-        reason=reason,
-        amount=str(locked.amount),
-        method=locked.method,
-    )
-    return locked
-
-
-def confirm_payment(payment: Payment, *, actor: Actor) -> Payment:
-    """The provider says the money was collected: credit the balance (settles the invoice)."""
-    with transaction.atomic():
-        locked = _transition(payment, PaymentStatus.SUCCEEDED, actor=actor, reason="")
-        record_top_up(
-            locked.customer,
-            amount=locked.amount,
-            method=PaymentMethod.OTHER
-            if locked.method not in PaymentMethod.values
-            else locked.method,
-            reference=f"payment:{locked.pk}",
-            actor=actor,
-            reason=f"Collected by {locked.method}",
-        )
-    return locked
-
-
-def fail_payment(payment: Payment, *, actor: Actor, reason: str) -> Payment:
-    """The collection failed: nothing was credited; the invoice stays due for the next method."""
-    with transaction.atomic():
-        return _transition(payment, PaymentStatus.FAILED, actor=actor, reason=reason)

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from encaisse.ledger import keys
 from encaisse.ledger.models import Entry, LedgerTransaction, TransactionKind
 from encaisse.ledger.selectors import customer_movements, filter_movements
-from encaisse.payments.models import PaymentMethod
+from encaisse.payments.selectors import method_label
 
 from .access import PanelRequest, customer_view
 
@@ -49,10 +50,9 @@ _NUMBERED = {
 
 
 def _top_up(txn: LedgerTransaction) -> str:
-    _, method, reference = [*txn.idempotency_key.split(":", 2), "", ""][:3]
-    label = PaymentMethod(method).label if method in PaymentMethod.values else method
+    method, reference = keys.top_up_source(txn.idempotency_key)
     return gettext("Top-up by %(method)s (%(reference)s)") % {
-        "method": label,
+        "method": method_label(method),
         "reference": reference,
     }
 
