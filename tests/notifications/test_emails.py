@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from encaisse.notifications.models import Notification, NotificationKind
-
-
-@pytest.fixture
-def notifying(settings):
-    settings.ENCAISSE_EMAIL_NOTIFICATIONS = True
-    settings.ENCAISSE_PUBLIC_URL = "https://billing.example"
+from encaisse.core import periodic
+from encaisse.invoicing import hooks as issuance
+from encaisse.invoicing.credit_notes import issue_credit_note
+from encaisse.invoicing.models import Plan
+from encaisse.invoicing.subscriptions import subscribe
+from encaisse.notifications import outbox, tasks
+from encaisse.notifications.models import Notification, NotificationKind, NotificationStatus
+from encaisse.payments import hooks as payment
 
 
 def test_a_top_up_sends_a_receipt_in_the_customers_language(
@@ -39,8 +40,6 @@ def test_a_replayed_top_up_sends_nothing_more(
 
 
 def test_a_retried_task_sends_each_email_once(notifying, make_customer, top_up, mailoutbox):
-    from encaisse.notifications import tasks
-
     customer = make_customer()
     txn = top_up(customer, "20.00")
     assert tasks.payment_received.call(txn.pk) == 1
@@ -48,17 +47,13 @@ def test_a_retried_task_sends_each_email_once(notifying, make_customer, top_up, 
     assert len(mailoutbox) == 1
     note = Notification.objects.get(key=f"payment_received:{txn.pk}")
     assert note.sent_at is not None and note.kind == NotificationKind.PAYMENT_RECEIVED
+    assert note.status == NotificationStatus.SENT
 
 
 def test_billing_emails_each_invoice_and_warns_when_the_balance_runs_low(
     notifying, make_customer, charge, top_up, bill, mailoutbox, django_capture_on_commit_callbacks,
     actor,
 ):  # fmt: skip
-    import datetime as dt
-
-    from encaisse.invoicing.models import Plan
-    from encaisse.invoicing.subscriptions import subscribe
-
     plan = Plan.objects.create(
         code="pro", name="Pro", unit_price="10.00", vat_rate="20", interval="month"
     )
@@ -92,3 +87,31 @@ def test_no_email_when_notifications_are_off(
     with django_capture_on_commit_callbacks(execute=True):
         top_up(make_customer(), "5.00")
     assert mailoutbox == []
+
+
+def test_a_credit_note_is_emailed_once(
+    notifying, make_customer, charge, bill, actor, mailoutbox, django_capture_on_commit_callbacks
+):
+    customer = make_customer(language="en", email="billing@client.example")
+    charge(customer, "10.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        bill()
+    invoice = customer.invoices.get()
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the follow-ups, run inline
+        note = issue_credit_note(invoice, actor=actor, reason="Service outage")
+    assert outbox.send_pending() == 0  # the worker's passes find nothing more to send
+    assert outbox.send_pending() == 0
+
+    assert [(m.to, m.subject) for m in mailoutbox] == [
+        (["billing@client.example"], f"Credit note {note.number}")
+    ]
+    assert f"Credit note {note.number} of €12.00 has been issued." in mailoutbox[0].body
+    assert Notification.objects.get(key=f"invoice_issued:{note.pk}").status == "sent"
+
+
+def test_the_emails_are_plugged_into_invoicing_payments_and_the_worker():
+    assert "email" in issuance.hooks
+    assert "email" in payment.hooks
+    assert "notifications.send_pending" in periodic.jobs

@@ -14,7 +14,8 @@ from encaisse.core import audit
 from encaisse.customers.services import create_panel_login
 from encaisse.invoicing.models import Invoice, Plan
 from encaisse.invoicing.subscriptions import subscribe
-from encaisse.payments.models import Payment
+from encaisse.notifications.services import queue_document_emails
+from encaisse.payments.models import InboundEvent, Payment
 
 
 @dataclass
@@ -46,6 +47,11 @@ def books(make_customer, charge, top_up, bill, actor) -> Books:
     payment = Payment.objects.create(
         invoice=invoice, customer=customer, provider="fake", amount=invoice.amount_due
     )
+    # A provider's event about it, stored as received, and the customer's e-mail of the invoice.
+    InboundEvent.objects.create(
+        provider="fake", event_id="evt_1", event_type="payment.pending", payment=payment, payload={}
+    )
+    queue_document_emails([invoice])
     audit.record("encaisse.tests.fixture", actor=actor, obj=customer)
     create_panel_login(customer, "compta@atelier.example", actor=actor)
     return Books(customer, invoice, payment)

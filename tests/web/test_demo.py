@@ -172,7 +172,7 @@ def test_demo_refuses_to_run_in_production(db, settings):
 
 
 class FakeWorker:
-    """Stands for the ``db_worker`` child process."""
+    """Stands for the ``encaisse worker`` child process."""
 
     started: ClassVar[list[FakeWorker]] = []
 
@@ -206,7 +206,7 @@ def test_serving_runs_the_worker_and_stops_it_with_the_server(db, monkeypatch):
         call_command("demo", "--addr", "127.0.0.1:0", stdout=StringIO())
 
     (worker,) = FakeWorker.started
-    assert worker.args[-3:] == ["encaisse.cli", "db_worker", "--no-reload"]
+    assert worker.args[-3:] == ["encaisse.cli", "worker", "--no-reload"]
     assert not worker.running
     assert served == [
         ("runserver", ("127.0.0.1:0",), {"use_reloader": False, "insecure_serving": True})

@@ -8,8 +8,11 @@ finds the chunk's invoices and calls the issuance hooks (:mod:`.hooks`) with the
 
 from __future__ import annotations
 
-from django.db import transaction
+from functools import partial
+
 from django.tasks import task
+
+from encaisse.core.background import enqueue_with_the_transaction
 
 from . import hooks
 from .models import BillingRunChunk, Invoice, InvoiceStatus
@@ -36,6 +39,6 @@ def chunk_issued(chunk_id: int) -> int:
 
 
 def after_chunk_issued(chunk_id: int) -> None:
-    """Schedule the follow-up of a billing chunk once its transaction commits."""
+    """Enqueue the follow-up of a billing chunk with the chunk's transaction."""
     if hooks.follow_up_wanted():
-        transaction.on_commit(lambda: chunk_issued.enqueue(chunk_id))
+        enqueue_with_the_transaction(partial(chunk_issued.enqueue, chunk_id))

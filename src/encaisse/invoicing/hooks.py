@@ -5,10 +5,12 @@ Invoicing issues documents; other apps act on them: the PDF is rendered (invoici
 the customer is e-mailed (``notifications``), what the balance did not cover is collected
 (``payments``), the invoice is sent to Chorus Pro (``einvoicing``, later). Invoicing may not
 import them (layers, ``core.registry``): each registers an :class:`IssuanceHook` in its
-``AppConfig.ready()``, and invoicing calls every registered hook once the documents are
-committed: :func:`documents_issued` and :func:`credit_note_issued` schedule the calls with
-``transaction.on_commit``, so a hook never runs inside the money transaction and never sees a
-document that a rollback removed.
+``AppConfig.ready()``, and invoicing calls every registered hook with the documents it issued:
+:func:`documents_issued` and :func:`credit_note_issued`. A hook only enqueues background tasks:
+with the database task backend the calls happen inside the issuing transaction, so the tasks
+commit (or roll back) with the documents and a crash right after COMMIT loses none of them;
+with another backend they happen after COMMIT (``core.background``). Either way the work itself
+runs after COMMIT, in the worker, and never sees a document that a rollback removed.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from django.db import transaction
-
+from encaisse.core.background import enqueue_with_the_transaction
 from encaisse.core.registry import Registry
 
 
@@ -37,15 +38,16 @@ class IssuanceHook:
         """Invoices were issued and committed: ``invoice_ids`` in number order, of which
         ``due_invoice_ids`` are left (partly) due after the prepaid balance was applied.
 
-        Called after COMMIT, in the web or worker process that issued them, possibly with
-        thousands of ids (a billing chunk). Must be quick and must not fail the caller: enqueue
-        a task (which takes ids and is idempotent) rather than render, send or collect here.
-        May be called twice with the same ids (a retried follow-up task)."""
+        Called in the issuing transaction (or just after its COMMIT, see the module docstring),
+        possibly with thousands of ids (a billing chunk). **Must only enqueue tasks** (which
+        take ids and are idempotent): no rendering, sending, collecting nor any network call
+        here, and nothing that could fail the caller. May be called twice with the same ids (a
+        retried follow-up task)."""
 
     def credit_note_issued(self, credit_note_id: int, invoice_id: int) -> None:
         """A credit note of ``invoice_id`` was issued and committed.
 
-        Same rules as :meth:`documents_issued`: after COMMIT, quick, idempotent."""
+        Same rules as :meth:`documents_issued`: only enqueue tasks."""
 
 
 hooks: Registry[IssuanceHook] = Registry("issuance hooks")
@@ -56,8 +58,7 @@ def follow_up_wanted() -> bool:
 
 
 def documents_issued(invoice_ids: Sequence[int], due_invoice_ids: Sequence[int]) -> None:
-    """Call every hook with these documents once the current transaction commits (at once
-    outside a transaction)."""
+    """Call every hook with these documents, so that what they enqueue commits with them."""
     if not invoice_ids:
         return
     ids, due = list(invoice_ids), list(due_invoice_ids)
@@ -67,7 +68,7 @@ def documents_issued(invoice_ids: Sequence[int], due_invoice_ids: Sequence[int])
             if hook.wanted():
                 hook.documents_issued(ids, due)
 
-    transaction.on_commit(fire)
+    enqueue_with_the_transaction(fire)
 
 
 def credit_note_issued(credit_note_id: int, invoice_id: int) -> None:
@@ -76,4 +77,4 @@ def credit_note_issued(credit_note_id: int, invoice_id: int) -> None:
             if hook.wanted():
                 hook.credit_note_issued(credit_note_id, invoice_id)
 
-    transaction.on_commit(fire)
+    enqueue_with_the_transaction(fire)

@@ -6,6 +6,24 @@ all live in :mod:`encaisse.web.staff` (the top layer, which may import every app
 is the one the autodiscovery finds, and importing each module registers its admins.
 """
 
-from .staff import api_keys, audit, customers, invoicing, ledger, logins, payments
+from .staff import (
+    api_keys,
+    audit,
+    customers,
+    invoicing,
+    ledger,
+    logins,
+    notifications,
+    payments,
+)
 
-__all__ = ["api_keys", "audit", "customers", "invoicing", "ledger", "logins", "payments"]
+__all__ = [
+    "api_keys",
+    "audit",
+    "customers",
+    "invoicing",
+    "ledger",
+    "logins",
+    "notifications",
+    "payments",
+]

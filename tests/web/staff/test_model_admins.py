@@ -13,7 +13,7 @@ from encaisse.customers.models import Customer
 from encaisse.invoicing.models import Invoice
 from encaisse.ledger.models import Entry, LedgerTransaction
 
-APPS = {"core", "customers", "ledger", "invoicing", "payments"}
+APPS = {"core", "customers", "ledger", "invoicing", "payments", "notifications"}
 MODEL_ADMINS = sorted(
     f"{model._meta.app_label}.{model._meta.model_name}"
     for model in admin.site._registry
@@ -27,6 +27,8 @@ READ_ONLY = [
     "invoicing.invoice",
     "invoicing.billingrun",
     "payments.payment",
+    "payments.inboundevent",
+    "notifications.notification",
 ]
 
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
-from django.db import transaction
-
 from encaisse.core.actors import Actor
+from encaisse.core.background import enqueue_with_the_transaction
 from encaisse.invoicing.models import Invoice
 
 from .. import collection, providers, tasks, transitions
@@ -38,7 +37,7 @@ class ProviderCollection(collection.CollectionMethod):
             actor=actor,
             invoice=invoice,
         )
-        transaction.on_commit(partial(tasks.collect_payment.enqueue, payment.pk))
+        enqueue_with_the_transaction(partial(tasks.collect_payment.enqueue, payment.pk))
         return payment
 
 

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.exceptions import ValidationError as EncaisseValidationError
 from encaisse.core.money import MoneyError, parse_typed_amount
+from encaisse.core.templatetags.formatting import money
 from encaisse.customers import validators
 from encaisse.customers.models import Customer, CustomerKind, Language
 from encaisse.customers.services import CustomerData
-from encaisse.web.templatetags.panel import money
 
 MAX_TRANSFER = Decimal("999999999.99")  # the EPC QR code's upper bound (EPC069-12)
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError as EncaisseValidationError
+from encaisse.core.templatetags.formatting import money
 from encaisse.customers import numbers
 from encaisse.customers.models import Customer
 from encaisse.customers.services import (
@@ -38,7 +39,6 @@ from encaisse.customers.services import (
 from encaisse.invoicing.selectors import list_invoices
 from encaisse.ledger.models import Account, AccountKind
 from encaisse.ledger.selectors import customer_transactions
-from encaisse.web.templatetags.panel import money
 
 from . import views
 

@@ -31,6 +31,7 @@ from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import EncaisseError
 from encaisse.core.money import MoneyError, parse_typed_amount
+from encaisse.core.templatetags.formatting import money
 from encaisse.customers.models import Customer
 from encaisse.invoicing.billing import parse_period
 from encaisse.invoicing.issuance import issue_invoice_now
@@ -41,7 +42,6 @@ from encaisse.ledger.models import LedgerTransaction
 from encaisse.ledger.selectors import customer_balance
 from encaisse.payments.models import PaymentMethod
 from encaisse.payments.services import record_staff_payment
-from encaisse.web.templatetags.panel import money
 
 CHEQUES_REFUSED = _("Cheques are not accepted: any cheque received is destroyed.")
 

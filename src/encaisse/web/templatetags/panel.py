@@ -1,75 +1,31 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Template filters of the panel: money and dates written the way the reader's language does.
-
-Django localises numbers but has no currency formatting, so amounts go through Babel with the
-same :class:`~encaisse.core.formatting.Formatter` as the invoice PDFs (same text on screen and
-paper) and the back-office (whose ``backoffice`` library and model admins reuse these filters).
-"""
+"""Template filters of the panel: links, the balance chart, and money and dates written the way
+the reader's language does (``core.templatetags.formatting``, the same as e-mails and PDFs; the
+back-office's ``backoffice`` library and model admins reuse them)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from functools import lru_cache
 
 from django import template
-from django.conf import settings
-from django.utils import timezone, translation
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from encaisse.core.formatting import BABEL_LOCALES, Formatter
+from encaisse.core.templatetags.formatting import (
+    date_with,
+    longdate,
+    money,
+    shortdate,
+    signed_money,
+)
 from encaisse.web.panel.chart import Chart
 from encaisse.web.panel.links import object_url
 
 register = template.Library()
-
-
-def formatter() -> Formatter:
-    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
-    return Formatter(BABEL_LOCALES.get(language, "fr_FR"), settings.ENCAISSE_CURRENCY)
-
-
-# Pure functions of their arguments, memoised: a page of movements repeats the same few amounts
-# and dates, and Babel's formatting is the costliest part of rendering it.
-@lru_cache(maxsize=8192)
-def _money(fmt: Formatter, amount: Decimal) -> str:
-    return fmt.money(amount)
-
-
-@lru_cache(maxsize=4096)
-def _date(fmt: Formatter, day: dt.date | None, length: str) -> str:
-    return fmt.date(day, length)
-
-
-@register.filter
-def money(value: Decimal | str | None) -> str:
-    return _money(formatter(), Decimal(value or 0))
-
-
-@register.filter
-def signed_money(value: Decimal | None) -> str:
-    """A movement from the customer's viewpoint: "+50,00 €" credited, "−12,00 €" debited."""
-    amount = Decimal(value or 0)
-    text = _money(formatter(), abs(amount))
-    return f"+{text}" if amount > 0 else (f"\u2212{text}" if amount < 0 else text)
-
-
-def _day(value: dt.date | dt.datetime | None) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
-
-
-@register.filter
-def longdate(value: dt.date | dt.datetime | None) -> str:
-    return _date(formatter(), _day(value), "long")
-
-
-@register.filter
-def shortdate(value: dt.date | dt.datetime | None) -> str:
-    return _date(formatter(), _day(value), "medium")
+# The money and date filters of every layer (``core``), under the panel's library too.
+for _filter in (money, signed_money, longdate, shortdate):
+    register.filter(_filter.__name__, _filter)
 
 
 @register.filter
@@ -83,7 +39,7 @@ def invoice_pdf_url(pk: int) -> str:
 
 
 def _month(day: dt.date, pattern: str) -> str:
-    return _date(formatter(), day, pattern)
+    return date_with(day, pattern)
 
 
 @register.simple_tag

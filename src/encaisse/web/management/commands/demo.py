@@ -3,9 +3,10 @@
 
 One command for a first look: it applies migrations, creates the demo data if missing (see
 ``encaisse.web.demo``), makes sure the demo staff login works, prints where to go, then runs the
-background worker (``db_worker``, a child process) and the development web server on
-127.0.0.1:8000 until Ctrl-C, stopping the worker with it. ``--no-serve`` seeds and exits (tests).
-It refuses to run in production: it creates a superuser whose password is public.
+background worker (``encaisse worker``: tasks and periodic passes, a child process) and the
+development web server on 127.0.0.1:8000 until Ctrl-C, stopping the worker with it.
+``--no-serve`` seeds and exits (tests). It refuses to run in production: it creates a
+superuser whose password is public.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ class Command(BaseCommand):
         for ids in batched(missing, 50):
             backlog.enqueue(list(ids))
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
-        command = [sys.executable, "-m", "encaisse.cli", "db_worker", "--no-reload"]
+        command = [sys.executable, "-m", "encaisse.cli", "worker", "--no-reload"]
         return subprocess.Popen(command, env=env)  # noqa: S603 - our own interpreter and module
 
 
