@@ -22,13 +22,12 @@ import datetime as dt
 import random
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from concurrency import JOIN_TIMEOUT, run_concurrently
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
 from encaisse.core.money import to_cents
 
@@ -43,37 +42,6 @@ pytestmark = [
 ]
 
 NOVEMBER_END = dt.date(2026, 11, 30)
-JOIN_TIMEOUT = 300  # seconds; the machine may be busy with benchmarks
-
-
-def run_concurrently(
-    jobs: list[Callable[[], Any]], *, together: bool = True
-) -> list[tuple[Any, BaseException | None]]:
-    """Run each job in its own thread (and connection); (result, error) per job.
-
-    ``together``: the threads are released at once by a barrier; without it, jobs that order
-    themselves with events start as soon as their thread does.
-    """
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
-
-    def work(index: int, job: Callable[[], Any]) -> None:
-        try:
-            if together:
-                barrier.wait(timeout=JOIN_TIMEOUT)
-            outcomes[index] = (job(), None)
-        except BaseException as exc:
-            outcomes[index] = (None, exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a worker is stuck (deadlock?)"
-    return outcomes
 
 
 def _errors(outcomes) -> list[BaseException]:

@@ -20,6 +20,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import concurrency
 import pytest
 from django.db import connection, connections
 
@@ -78,34 +79,11 @@ def shared_database(sqlite_template, db, tmp_path) -> Iterator[None]:
         connections["default"] = in_memory
 
 
-def _run_concurrently(jobs: list[Callable[[], Any]]) -> list[tuple[Any, BaseException | None]]:
-    """Run each job in its own thread (and connection), released together; (result, error)."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(jobs)
-
-    def work(index: int, job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=JOIN_TIMEOUT)
-            outcomes[index] = (job(), None)
-        except BaseException as exc:
-            outcomes[index] = (None, exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread is stuck"
-    return outcomes
-
-
 @pytest.fixture
 def run_concurrently() -> Callable[
     [list[Callable[[], Any]]], list[tuple[Any, BaseException | None]]
 ]:
-    return _run_concurrently
+    return concurrency.run_concurrently
 
 
 class StallingSmtpServer(threading.Thread):
