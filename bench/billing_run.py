@@ -89,6 +89,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="time every SQL statement of the billing run (Django execute wrapper), print the top",
     )
     parser.add_argument(
+        "--vm-steps",
+        action="store_true",
+        help="SQLite: count the virtual-machine instructions of the billing run (a progress "
+        "handler every 1,000): the SQL work done, independent of the machine's speed",
+    )
+    parser.add_argument(
         "--debug",
         action="store_true",
         help="run with DEBUG=1 (development default) instead of production's DEBUG=0",
@@ -738,11 +744,32 @@ class SqlProfile:
             print(f"    {seconds:7.2f} s {calls:6d} calls {rows:9,d} rows  {key}")
 
 
+VM_STEP = 1000  # SQLite VM instructions per progress-handler call (``--vm-steps``)
+
+
+@contextlib.contextmanager
+def counting_vm_steps(connection: Any, counter: list[int]) -> Iterator[None]:
+    """Count, in ``counter[0]``, the thousands of SQLite VM instructions run meanwhile: a figure
+    of the SQL work that does not depend on the machine's speed nor on its other load."""
+
+    def step() -> int:
+        counter[0] += 1
+        return 0  # go on
+
+    connection.ensure_connection()
+    connection.connection.set_progress_handler(step, VM_STEP)
+    try:
+        yield
+    finally:
+        connection.connection.set_progress_handler(None, 0)
+
+
 def billing_run(
     chunk_size: int,
     workers: int,
     profile: str | None = None,
     sql_profile: SqlProfile | None = None,
+    vm_steps: list[int] | None = None,
 ) -> tuple[Any, float]:
     from django.db import connection
 
@@ -762,6 +789,8 @@ def billing_run(
         if sql_profile:
             stack.enter_context(connection.execute_wrapper(sql_profile))
             stack.enter_context(sql_profile.commits(connection))
+        if vm_steps is not None:
+            stack.enter_context(counting_vm_steps(connection, vm_steps))
         start = time.perf_counter()
         if profiler:
             profiler.enable()
@@ -773,6 +802,15 @@ def billing_run(
     if profiler and profile:
         profiler.dump_stats(profile)
     return summary, elapsed
+
+
+def report_profiles(
+    seconds: float, sql_profile: SqlProfile | None, vm_steps: list[int] | None
+) -> None:
+    if sql_profile:
+        sql_profile.report(seconds)
+    if vm_steps is not None:
+        print(f"    SQLite VM instructions: {vm_steps[0] * VM_STEP:,}")
 
 
 def rows_written(run_id: int) -> dict[str, int]:
@@ -931,7 +969,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sql_profile = SqlProfile() if args.sql_profile else None
     client_before, server_before = cpu_seconds(connection)
     wal_before = wal_written(connection)
-    summary, seconds = billing_run(chunk_size, workers, args.profile, sql_profile)
+    vm_steps = [0] if args.vm_steps and engine == "sqlite" else None
+    summary, seconds = billing_run(chunk_size, workers, args.profile, sql_profile, vm_steps)
     client_after, server_after = cpu_seconds(connection)
     wal_after = wal_written(connection)
     rows = rows_written(summary.run.pk)
@@ -951,8 +990,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             after - before for after, before in zip(wal_after, wal_before, strict=True)
         )
         print(f"    WAL: {records:,} records, {fpi:,} full-page images, {size / 2**20:,.0f} MiB")
-    if sql_profile:
-        sql_profile.report(seconds)
+    report_profiles(seconds, sql_profile, vm_steps)
     print(f"    summary: total {summary.total}, settled {summary.settled}")
     with timed("verify", t):
         verify(summary, expected)
@@ -993,6 +1031,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"floor_seconds={floor_seconds:.2f} ratio={ratio:.1f} "
         f"invoices_per_s={summary.invoices / seconds:.0f} replay_seconds={replay_seconds:.3f} "
         f"check_seconds={check_seconds:.3f} workers={workers}"
+        + (f" vm_instructions={vm_steps[0] * VM_STEP}" if vm_steps is not None else "")
     )
     return 0
 

@@ -22,6 +22,8 @@ def test_the_billing_run_benchmark_runs_and_verifies():
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith("postgres"):
         command += ["--database-url", url, "--db-name", "encaisse_bench_smoke"]
+    else:
+        command += ["--vm-steps"]
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     done = subprocess.run(
         command, check=False, capture_output=True, text=True, env=env, cwd=ROOT, timeout=280
@@ -30,3 +32,5 @@ def test_the_billing_run_benchmark_runs_and_verifies():
     assert "verified: check_ledger ok" in done.stdout
     result = done.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"RESULT name=billing_run engine=\w+ n=300 seconds=[\d.]+ .*", result)
+    if not url.startswith("postgres"):
+        assert re.search(r" vm_instructions=[1-9]\d*$", result)

@@ -273,12 +273,11 @@ def header_source(number: tuple[str, list[Any]]) -> HeaderSource:
     """The journal transactions of the legs above: one per invoice with a non-zero total, keyed
     ``invoice:<id>:issued`` and described with the invoice's number and what the balance paid."""
     number_sql, number_params = number
-    key_sql, key_params = keys.invoice_issued_sql("d.invoice_id")
+
     outcomes = [" issued", " issued, paid from balance", " issued, partly paid from balance"]
     return HeaderSource(
         id="d.txn_id",
-        key=key_sql,
-        key_params=key_params,
+        key=keys.invoice_issued_sql("d.invoice_id"),
         description=f"%s || {number_sql} || "
         "CASE WHEN d.paid = 0 THEN %s WHEN d.paid = d.total THEN %s ELSE %s END",
         description_params=["Invoice ", *number_params, *outcomes],

@@ -39,7 +39,15 @@ def invoice_status(*, total: Decimal, paid: Decimal, credited: Decimal) -> Invoi
 
 
 def status_sql(total: str, paid: str, credited: str = "0") -> str:
-    """:func:`invoice_status` over SQL expressions (integer cents), for set-based statements."""
+    """:func:`invoice_status` over SQL expressions (integer cents), for set-based statements.
+
+    Nothing is credited on an invoice being issued (``credited`` left at ``"0"``): it can then
+    only be paid or open, and the shorter form saves the billing run a comparison per invoice."""
+    if credited == "0":
+        return (
+            f"CASE WHEN {paid} = {total} THEN '{InvoiceStatus.PAID.value}' "
+            f"ELSE '{InvoiceStatus.OPEN.value}' END"
+        )
     return (
         f"CASE WHEN {total} <> 0 AND {credited} = {total} "
         f"THEN '{InvoiceStatus.CANCELLED.value}' "

@@ -160,29 +160,39 @@ class Batch:
     def stage(self, legs: Sequence[LegSource]) -> int:
         """Stage every leg of the batch and check each transaction (I1); the transactions found.
 
-        Leg numbers follow the order of ``legs``, which is the order of the entries."""
+        Leg numbers follow the order of ``legs``, which is the order of the entries. The
+        customers' own legs and the shared ones go in two statements, whose row counts give
+        the number of customer balances to move without another pass over the legs."""
         self._expect(_Step.OPEN)
         _run(temp_table(LEGS, _LEGS_COLUMNS, clustered=True))
         _run(f"DELETE FROM {LEGS}")
-        selects = [
-            f"SELECT {s.txn}, {number}, {s.account}, {s.amount}, {int(s.shared)} FROM {s.source} "
-            f"WHERE {f'({s.where}) AND ' if s.where else ''}({s.amount}) <> 0"
-            for number, s in enumerate(legs, start=1)
-        ]
-        _run(
-            f"INSERT INTO {LEGS} (txn, leg, account, amount, shared) {' UNION ALL '.join(selects)}"
-        )
-        # One pass over the legs, in key order (no sort): per transaction its sum and leg count.
-        ((transactions, unbalanced, own),) = _rows(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s <> 0 OR n < 2 THEN 1 ELSE 0 END), 0), "
-            f"COALESCE(SUM(own), 0) FROM (SELECT txn, SUM(amount) AS s, COUNT(*) AS n, "
-            f"SUM(1 - shared) AS own FROM {LEGS} GROUP BY txn) t"
+        numbered = list(enumerate(legs, start=1))
+        self._own_legs = self._insert_legs([(n, s) for n, s in numbered if not s.shared])
+        self._insert_legs([(n, s) for n, s in numbered if s.shared])
+        # One pass over the legs, in key order (no sort): each transaction sums to zero. A
+        # transaction of a single leg cannot: its one leg is not zero (zero legs are left out).
+        ((transactions, unbalanced),) = _rows(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s <> 0 THEN 1 ELSE 0 END), 0) "
+            f"FROM (SELECT SUM(amount) AS s FROM {LEGS} GROUP BY txn) t"
         )
         if unbalanced:
             raise UnbalancedTransaction()
-        self._transactions, self._own_legs = int(transactions), int(own)
+        self._transactions = int(transactions)
         self._step = _Step.STAGED
         return self._transactions
+
+    @staticmethod
+    def _insert_legs(legs: Sequence[tuple[int, LegSource]]) -> int:
+        if not legs:
+            return 0
+        selects = [
+            f"SELECT {s.txn}, {number}, {s.account}, {s.amount}, {int(s.shared)} FROM {s.source} "
+            f"WHERE {f'({s.where}) AND ' if s.where else ''}({s.amount}) <> 0"
+            for number, s in legs
+        ]
+        return _run(
+            f"INSERT INTO {LEGS} (txn, leg, account, amount, shared) {' UNION ALL '.join(selects)}"
+        )
 
     def insert_entries(self) -> None:
         """Copy the staged legs into the entries, in (transaction, leg, account) order."""
@@ -240,10 +250,8 @@ class Batch:
         if self._done != {"entries", "customer balances", "transactions"}:
             raise BatchError(f"shared balances before {self._done} were all done")
         self._once("shared balances")
-        sums = _rows(
-            f"SELECT account, SUM(amount) FROM {LEGS} WHERE shared = 1 GROUP BY account "
-            "ORDER BY account"
-        )
+        # GROUP BY returns the accounts in ascending order: the lock order.
+        sums = _rows(f"SELECT account, SUM(amount) FROM {LEGS} WHERE shared = 1 GROUP BY account")
         moved = "balance + normal_sign * %s"
         for account_id, amount in sums:
             if not amount:

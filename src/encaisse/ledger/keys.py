@@ -62,10 +62,14 @@ def invoice_issued(invoice_id: int) -> str:
     return _key("invoice", invoice_id, "issued")
 
 
-def invoice_issued_sql(invoice_id_sql: str) -> tuple[str, list[str]]:
-    """:func:`invoice_issued` as an SQL expression over a column, for set-based issuance:
-    the SQL and its parameters."""
-    return f"%s || {invoice_id_sql} || %s", ["invoice:", ":issued"]
+def invoice_issued_sql(invoice_id_sql: str) -> str:
+    """:func:`invoice_issued` as an SQL expression over an integer column, for set-based issuance.
+
+    >>> invoice_issued_sql("d.invoice_id")
+    "'invoice:' || d.invoice_id || ':issued'"
+    """
+    prefix, suffix = invoice_issued(0).split("0")  # the same spelling as invoice_issued()
+    return f"'{prefix}' || {invoice_id_sql} || '{suffix}'"
 
 
 def settled_at_issuance(invoice_id: int) -> str:
