@@ -14,6 +14,8 @@ and the partial unique constraint on payments keeps that the only collection in 
 
 from __future__ import annotations
 
+import abc
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
@@ -30,7 +32,7 @@ from encaisse.ledger.models import AccountKind, Entry
 from .models import IN_FLIGHT, Payment
 
 
-class CollectionMethod:
+class CollectionMethod(abc.ABC):
     """Contract of a collection method.
 
     ``identifier`` and ``verbose_name`` are required. ``collects_without_customer`` says whether the
@@ -41,6 +43,7 @@ class CollectionMethod:
     verbose_name: object
     collects_without_customer: bool = False
 
+    @abc.abstractmethod
     def collect(self, invoice: Invoice, *, actor: Actor) -> Payment | None:
         """Try to get ``invoice.amount_due`` paid.
 
@@ -49,7 +52,6 @@ class CollectionMethod:
         or create and return a pending :class:`Payment` (its success credits the balance).
         Must not call an external system here: start it with ``transaction.on_commit``.
         """
-        raise NotImplementedError
 
 
 class PrepaidBalance(CollectionMethod):

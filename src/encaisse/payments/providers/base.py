@@ -25,6 +25,7 @@ Who calls what:
 
 from __future__ import annotations
 
+import abc
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ class ProviderEvent:
     payment_id: int | None = None
 
 
-class PaymentProvider:
+class PaymentProvider(abc.ABC):
     """Contract of a payment provider. ``identifier`` and ``verbose_name`` are required.
 
     A provider is instantiated once, without arguments, from the dotted path listed in
@@ -165,6 +166,7 @@ class PaymentProvider:
         customer only, never call the provider."""
         return True
 
+    @abc.abstractmethod
     def start_top_up(self, customer: Customer, amount: Decimal, *, actor: Actor) -> StartedTopUp:
         """Start a top-up of ``amount`` that the customer completes on-session.
 
@@ -178,7 +180,6 @@ class PaymentProvider:
         says so: the payment succeeds through the handling of the provider's event or
         :meth:`fetch` (never from a browser redirect). Raises a ``ProviderError`` (nothing to do
         for the customer; the payment stays pending for the janitor)."""
-        raise NotImplementedError
 
     def collect(self, payment: Payment) -> ProviderPayment:
         """Charge a pending collection off-session (saved card, mandate) and return the truth.
@@ -190,15 +191,15 @@ class PaymentProvider:
         failed, ``failure_reason``), not an exception; an unknown outcome (timeout, 5xx) raises
         ``ProviderUnavailable`` and leaves the payment pending. **Must not** write to the
         database: only the caller does. Only for providers that :attr:`collects_off_session`."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{self.identifier} does not collect off-session")
 
+    @abc.abstractmethod
     def fetch(self, payment: Payment) -> ProviderPayment | None:
         """Read the provider's truth about ``payment`` now (``None``: the provider knows none).
 
         Called when an event about the payment is handled, and by the janitor for payments left
         pending. Outside any transaction; **must not** write to the database nor trust anything
         but the provider's answer (no event payload, no browser redirect)."""
-        raise NotImplementedError
 
     def refund(self, payment: Payment, amount: Decimal, reason: str) -> ProviderRefund:
         """Ask the provider to give ``amount`` of a succeeded payment back to the payer.
@@ -207,8 +208,9 @@ class PaymentProvider:
         ``payments.flows.request_refund``; returns the provider's refund (a reference unique per
         refund; send an idempotency key). **Must not** book anything: the caller, or the event
         of a refund that completes later, reverses the ledger through ``transitions``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{self.identifier} does not refund")
 
+    @abc.abstractmethod
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
         """Verify and decode a webhook: ``body`` is the raw request body, as received.
 
@@ -217,4 +219,3 @@ class PaymentProvider:
         ``ForgedEvent`` (``InvalidEvent`` for an unreadable body): nothing is then stored.
         **No ORM, no network** (a provider that verifies by postback does it in its client,
         with a timeout), and no decision: the event is only a trigger to :meth:`fetch`."""
-        raise NotImplementedError
