@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from encaisse.customers.models import Customer
+from encaisse.customers.seller import current_seller
 from encaisse.invoicing.models import Invoice, InvoiceKind
 from encaisse.invoicing.selectors import forecast, recurring_monthly_cost
 from encaisse.ledger.models import LedgerTransaction
@@ -91,7 +92,7 @@ def render(note: Notification) -> Message | None:
         context = CONTEXTS[note.kind](note, customer)
         if context is None:
             return None
-        context |= {"customer": customer, "seller": settings.ENCAISSE_SELLER}
+        context |= {"customer": customer, "seller": current_seller()}
         subject = render_to_string(f"notifications/{note.kind}_subject.txt", context).strip()
         body = render_to_string(f"notifications/{note.kind}.txt", context)
     return Message(subject=subject, body=body)

@@ -182,13 +182,9 @@ def record_staff_payment(
     return txn, created
 
 
-def _refund_key(top_up_id: int, reference: str) -> str:
-    return keys.refund(top_up_id, reference)
-
-
 def refund_booked(top_up: LedgerTransaction, reference: str) -> bool:
     """Whether the part of ``top_up`` given back by refund ``reference`` is already booked."""
-    key = _refund_key(top_up.pk, reference.strip())
+    key = keys.refund(top_up.pk, reference.strip())
     return LedgerTransaction.objects.filter(idempotency_key=key).exists()
 
 
@@ -225,7 +221,7 @@ def reverse_top_up(
             already = LedgerTransaction.objects.filter(reverses=top_up).first()
             key = keys.reversal(top_up.pk)
         else:
-            key = _refund_key(top_up.pk, reference.strip())
+            key = keys.refund(top_up.pk, reference.strip())
             already = LedgerTransaction.objects.filter(idempotency_key=key).first()
         if already is not None:  # replayed return or chargeback: booked once, as first computed
             return already

@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.customers.models import CustomerLogin
+from encaisse.customers.seller import current_seller
 
 from . import throttle
 
@@ -114,7 +115,7 @@ def send_invitation(email: str, *, language: str) -> None:
             use_https=public.scheme == "https",
             subject_template_name="panel/email/invitation_subject.txt",
             email_template_name="panel/email/invitation.txt",
-            extra_email_context={"seller_name": str(settings.ENCAISSE_SELLER["name"])},
+            extra_email_context={"seller_name": current_seller().name},
         )
 
 

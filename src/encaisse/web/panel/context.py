@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from encaisse.customers.seller import current_seller
 
 from .links import paths
 
@@ -15,5 +16,5 @@ def panel(request: HttpRequest) -> dict[str, Any]:
     return {
         "panel_paths": paths(),
         "customer": getattr(request, "customer", None),
-        "seller_name": settings.ENCAISSE_SELLER["name"],
+        "seller_name": current_seller().name,
     }
