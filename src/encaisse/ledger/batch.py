@@ -80,8 +80,9 @@ class LegSource:
 class HeaderSource:
     """The journal transactions of the batch, one per row of ``source``: their ``id`` (the one
     the legs name), idempotency ``key`` (``ledger.keys``), ``description``, ``customer`` and
-    ``invoice`` ids, each an SQL expression; ``params`` fill the ``%s`` of ``key``, then
-    ``description``, then ``where``, in that order. Inserted in ``order_by`` order."""
+    ``invoice`` ids, each an SQL expression; ``description_params`` fill the ``%s`` of
+    ``description`` (the only text that takes values from Python: the rest is inlined integers,
+    the caller's columns or ``ledger.keys``' SQL). Inserted in ``order_by`` order."""
 
     id: str
     key: str
@@ -91,8 +92,6 @@ class HeaderSource:
     source: str
     where: str = ""
     order_by: str = ""
-    params: Sequence[Any] = ()
-    key_params: Sequence[Any] = ()
     description_params: Sequence[Any] = ()
 
 
@@ -232,14 +231,12 @@ class Batch:
             f"SELECT {headers.id}, {headers.key}, %s, {headers.description}, '', %s, "
             f"{headers.customer}, {headers.invoice}, %s, %s, %s FROM {headers.source}{where}{order}",
             [
-                *headers.key_params,
                 self.kind.value,
                 *headers.description_params,
                 at,
                 actor["actor_kind"],
                 actor["actor_id"],
                 actor["actor_label"],
-                *headers.params,
             ],
         )
         if inserted != self._transactions:
