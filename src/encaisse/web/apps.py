@@ -3,6 +3,8 @@ from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
+from encaisse.core import periodic
+
 
 class WebConfig(AppConfig):
     name = "encaisse.web"
@@ -11,6 +13,13 @@ class WebConfig(AppConfig):
     default = True  # this module also holds the admin's configuration below
     # Django's admin autodiscovery imports ``encaisse.web.admin``, which registers the whole
     # back-office (``encaisse.web.staff``): the apps under web hold no admin module.
+
+    def ready(self) -> None:
+        """Plug the clean-up of expired sign-in throttle counters into the worker."""
+        # Imported here, not at the top: the throttle imports models, which need the apps loaded.
+        from . import throttle  # noqa: PLC0415
+
+        periodic.jobs.register(throttle.purge_job())
 
 
 class StaffAdminConfig(admin_apps.AdminConfig):

@@ -2,12 +2,16 @@
 """Signing in to the customer panel: e-mail and password, throttled, language from the profile.
 
 Django's own views do the work (session rotation on login, CSRF, password reset tokens that
-expire after ``PASSWORD_RESET_TIMEOUT``); this module adds the throttle and the customer's
-preferred language. A staff account cannot use the panel sign-in, and the back-office has its own.
+expire after ``PASSWORD_RESET_TIMEOUT``); this module adds the throttle shared with the
+back-office (:mod:`encaisse.web.signin`: counted before the password, one generic refusal) and
+the customer's preferred language. A staff account cannot use the panel sign-in, and the
+back-office has its own. Reset e-mails are throttled per address and per client, silently: the
+page answers the same.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,48 +27,33 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.customers.models import CustomerLogin
 from encaisse.customers.seller import current_seller
+from encaisse.web import throttle
+from encaisse.web.language import set_language_cookie
+from encaisse.web.signin import ThrottledAuthenticationForm
 
-from . import throttle
+logger = logging.getLogger(__name__)
 
 
-class PanelAuthenticationForm(AuthenticationForm):
+class PanelAuthenticationForm(ThrottledAuthenticationForm):
     username = forms.EmailField(
         label=_("E-mail"), widget=forms.EmailInput({"autofocus": True, "autocomplete": "email"})
     )
     error_messages = {  # noqa: RUF012 - Django's own declaration is a plain class attribute
         **AuthenticationForm.error_messages,
+        # The one refusal, whatever failed (see encaisse.web.signin).
         "invalid_login": _("Wrong e-mail or password."),
-        "throttled": _(
-            "Too many failed attempts. For your security, wait %(minutes)s minutes and try again, "
-            "or reset your password."
-        ),
-        "not_customer": _("This account has no access to a customer panel."),
     }
 
     def clean_username(self) -> str:
         """Logins are stored lower-case (see ``create_panel_login``): match them the same way."""
         return str(self.cleaned_data["username"]).strip().lower()
 
-    def clean(self) -> dict[str, Any]:
-        username = str(self.data.get("username", ""))
-        if self.request is not None and throttle.is_locked(self.request, username):
-            raise forms.ValidationError(
-                self.error_messages["throttled"],
-                code="throttled",
-                params={"minutes": settings.ENCAISSE_LOGIN_LOCKOUT_MINUTES},
-            )
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            if self.request is not None:
-                throttle.record_failure(self.request, username)
-            raise
-        return cleaned or {}
-
     def confirm_login_allowed(self, user: Any) -> None:
+        """A staff account or a user without a customer login has no panel (refused as a wrong
+        password: the panel must not confirm a staff password)."""
         super().confirm_login_allowed(user)
         if user.is_staff or not CustomerLogin.objects.filter(user=user).exists():
-            raise forms.ValidationError(self.error_messages["not_customer"], code="not_customer")
+            raise forms.ValidationError("not a panel login", code="not_customer")
 
 
 class PanelLoginView(auth_views.LoginView):
@@ -74,15 +63,14 @@ class PanelLoginView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        throttle.clear_failures(self.request, form.cleaned_data["username"])
         login = CustomerLogin.objects.select_related("customer").get(user=form.get_user())
         language = login.customer.language
         translation.activate(language)
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+        set_language_cookie(response, language)  # Secure in production (settings)
         return response
 
 
-class PanelPasswordResetForm(PasswordResetForm):
+class _PanelUsersResetForm(PasswordResetForm):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
 
     def get_users(self, email: str) -> Any:
@@ -90,7 +78,27 @@ class PanelPasswordResetForm(PasswordResetForm):
         return (u for u in super().get_users(email) if not u.is_staff)
 
 
-class _InvitationForm(PanelPasswordResetForm):
+class PanelPasswordResetForm(_PanelUsersResetForm):
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Send the link unless this address or this client asked too often (finding 8: twenty
+        e-mails to one address in a second). Refused silently: the page says the same as for an
+        unknown address, so nothing is revealed."""
+        email = self.cleaned_data["email"]
+        if not throttle.admit_reset(email, kwargs.get("request")):  # Django passes keywords
+            logger.warning("Password reset throttled: %r", email)
+            return
+        super().save(*args, **kwargs)
+
+
+class PanelPasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: Any) -> HttpResponse:
+        """A password chosen through the e-mailed link unlocks the login (see the throttle)."""
+        response = super().form_valid(form)
+        throttle.password_reset_done(form.user.get_username())
+        return response
+
+
+class _InvitationForm(_PanelUsersResetForm):
     def get_users(self, email: str) -> Any:
         """The new login, whose password is still unusable (a reset would skip it)."""
         users = get_user_model()._default_manager.filter(
@@ -131,7 +139,7 @@ def password_reset_views() -> dict[str, Any]:
         "done": auth_views.PasswordResetDoneView.as_view(
             template_name="panel/password_reset_done.html"
         ),
-        "confirm": auth_views.PasswordResetConfirmView.as_view(
+        "confirm": PanelPasswordResetConfirmView.as_view(
             template_name="panel/password_reset_confirm.html",
             success_url=reverse_lazy("panel:password_reset_complete"),
         ),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +28,7 @@ from encaisse.customers.seller import current_seller
 from encaisse.customers.services import update_customer
 from encaisse.ledger.selectors import customer_balance
 from encaisse.payments.collection import registry
+from encaisse.web.language import set_language_cookie
 
 from .access import PanelRequest, customer_view
 from .forms import BillingSettingsForm, TransferAmountForm
@@ -93,9 +93,7 @@ def billing_settings(request: PanelRequest) -> HttpResponse:
             if customer.language != previous_language:
                 # A new preferred language: the panel follows it, as at the next sign-in.
                 translation.activate(customer.language)
-                response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME, customer.language, samesite="Lax"
-                )
+                set_language_cookie(response, customer.language)
             messages.success(request, gettext("Your billing settings are saved."))
             return response
     return render(request, "panel/billing_settings.html", {"form": form})

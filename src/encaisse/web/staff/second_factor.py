@@ -109,7 +109,9 @@ def verify_totp_code(user: Any, code: str) -> TOTPDevice:
     """The device that accepts ``code`` now, or a :class:`SecondFactorError` saying why not.
 
     The error is raised outside the transaction: a wrong code must still count against the
-    device (django-otp's throttling), which a rollback would undo.
+    device (django-otp's throttling), which a rollback would undo. The sign-in form shows none
+    of these messages (it logs the code): it gives one refusal for a wrong password or a wrong
+    code, which would otherwise tell that the password was right.
     """
     code = _SPACES.sub("", code or "")
     with transaction.atomic():

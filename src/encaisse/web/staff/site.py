@@ -8,6 +8,10 @@ its login form asks for the 6-digit code of the staff user's authenticator app a
 (django-otp's middleware sets ``request.user.is_verified``), so a session opened with a password
 alone, from any other login page, does not open the back-office. When the setting is off the site
 is Django's plain admin and the form has no code field.
+
+Sign-in goes through the throttle shared with the panel (:mod:`encaisse.web.signin`): counted
+before the password is checked, and one refusal whatever failed, the code included, so that a
+right password with a wrong code does not reveal that the password was right.
 """
 
 from __future__ import annotations
@@ -23,11 +27,18 @@ from django.utils.translation import gettext_lazy as _
 
 from encaisse.invoicing.selectors import open_invoice_totals, recent_billing_runs
 from encaisse.ledger.selectors import customer_account_totals
+from encaisse.web.signin import ThrottledAuthenticationForm
 
 from .second_factor import SecondFactorError, second_factor_required, verify_totp_code
 
+#: The one refusal with the second factor on: wrong user name, password or code alike.
+INVALID_LOGIN_WITH_CODE = _(
+    "Wrong user name, password or code. Enter the current 6-digit code of your authenticator "
+    "app; if none is set up for your account, ask an administrator."
+)
 
-class StaffLoginForm(AdminAuthenticationForm):
+
+class StaffLoginForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
     """User name, password and, with the second factor on, the current code of the app."""
 
     otp_token = forms.CharField(
@@ -43,20 +54,26 @@ class StaffLoginForm(AdminAuthenticationForm):
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         self.asks_code = second_factor_required()
-        if not self.asks_code:
+        if self.asks_code:
+            self.error_messages = {**self.error_messages, "invalid_login": INVALID_LOGIN_WITH_CODE}
+        else:
             del self.fields["otp_token"]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()  # the password first: no device is probed for a stranger
-        user = self.get_user()
-        code = cleaned.get("otp_token")
-        if self.asks_code and user is not None and code:
-            try:
-                # django-otp's login hook (user_logged_in) stores this device in the session.
-                user.otp_device = verify_totp_code(user, code)  # type: ignore[attr-defined]
-            except SecondFactorError as exc:
-                raise forms.ValidationError(str(exc), code=exc.code) from exc
-        return cleaned
+    def has_every_credential(self) -> bool:
+        """Without a code the password is not even checked (the field error asks for it)."""
+        return not self.asks_code or bool(self.cleaned_data.get("otp_token"))
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        """A staff account, then its code: run only once the password is right, so no device
+        is probed for a stranger. Any refusal becomes the one generic error (see the base)."""
+        super().confirm_login_allowed(user)
+        if not self.asks_code:
+            return
+        try:
+            # django-otp's login hook (user_logged_in) stores this device in the session.
+            user.otp_device = verify_totp_code(user, self.cleaned_data["otp_token"])
+        except SecondFactorError as exc:
+            raise forms.ValidationError(str(exc), code=exc.code) from exc
 
 
 class StaffAdminSite(admin.AdminSite):
