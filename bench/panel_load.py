@@ -129,6 +129,8 @@ def production_env(setup: Setup) -> None:
         ALLOWED_HOSTS=HOST,
         SECURE_SSL_REDIRECT="0",  # no TLS terminator in front of this benchmark
     )
+    # Production refuses to start without an explicit database: the SQLite file it used so far.
+    setup.env.setdefault("DATABASE_URL", f"sqlite:///{setup.data_dir / 'encaisse.sqlite3'}")
     encaisse(setup, "collectstatic", "--noinput", "-v", "0")
 
 

@@ -2,8 +2,10 @@
 """The one settings module, driven by environment variables.
 
 Defaults are safe for a laptop: SQLite in ``./data``, no secret to set, no network. Production sets
-``ENCAISSE_ENV=production`` and must then provide ``SECRET_KEY``, ``ALLOWED_HOSTS`` and a
-``DATABASE_URL`` (PostgreSQL); missing values fail at start-up rather than run insecurely. It must
+``ENCAISSE_ENV=production`` and must then provide a strong ``SECRET_KEY`` (Django's own deployment
+check criteria), ``ALLOWED_HOSTS`` and a ``DATABASE_URL`` (PostgreSQL), with ``DEBUG`` off: the
+settings refuse to load otherwise (ImproperlyConfigured names every problem) rather than run
+insecurely. Every page carries a Content-Security-Policy (``SECURE_CSP``). It must
 also provide the seller's legal identity (``ENCAISSE_SELLER_*``), which has no default there:
 ``encaisse check --deploy`` names each missing or invalid variable and the web process refuses to
 start without them (not here at import, so that the check can list them all).
@@ -16,7 +18,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -45,14 +53,77 @@ DATA_DIR = Path(env("ENCAISSE_DATA_DIR", str(PROJECT_DIR / "data")) or "data")
 
 DEBUG = env_bool("DEBUG", not PRODUCTION)
 
-_secret = env("SECRET_KEY")
-if _secret is None:
-    if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when ENCAISSE_ENV=production.")
-    # Development only: a fixed, obviously-unsafe key so sessions survive restarts of the demo.
-    _secret = "django-insecure-encaisse-development-only-never-use-in-production"  # noqa: S105
-SECRET_KEY = _secret
 
+def weak_secret_key(key: str) -> bool:
+    """Django's own ``check --deploy`` criteria (security.W009), refused outright in production.
+
+    Sessions, password-reset links and signed cookies are only as strong as this key.
+
+    >>> weak_secret_key("x")
+    True
+    >>> weak_secret_key("django-insecure-" + "abcdefghij" * 5)
+    True
+    >>> weak_secret_key("ab" * 30)
+    True
+    >>> weak_secret_key("abcdefghij" * 5)
+    False
+    """
+    return (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    )
+
+
+def production_problems(
+    *,
+    secret_key: str | None,
+    debug: bool,
+    database_url: str | None,
+    allowed_hosts: list[str],
+    staff_2fa: bool,
+) -> list[str]:
+    """What makes production settings unsafe to start with: all of them, so one restart fixes all.
+
+    >>> safe = dict(
+    ...     secret_key="abcdefghij" * 5, debug=False, database_url="postgres://h/db",
+    ...     allowed_hosts=["billing.example.com"], staff_2fa=True,
+    ... )
+    >>> production_problems(**safe)
+    []
+    >>> unsafe = dict(secret_key=None, debug=True, database_url=None, allowed_hosts=[])
+    >>> len(production_problems(**unsafe, staff_2fa=False))
+    5
+    """
+    problems = []
+    if secret_key is None:
+        problems.append("SECRET_KEY must be set when ENCAISSE_ENV=production.")
+    elif weak_secret_key(secret_key):
+        problems.append(
+            f"SECRET_KEY is too weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} of them different, and must not start with "
+            f'{SECRET_KEY_INSECURE_PREFIX!r} (make one with `python -c "from '
+            'django.core.management.utils import get_random_secret_key as k; print(k())"`).'
+        )
+    if debug:
+        problems.append("DEBUG must be off when ENCAISSE_ENV=production (it shows code and data).")
+    if database_url is None:
+        problems.append(
+            "DATABASE_URL must be set when ENCAISSE_ENV=production "
+            "(e.g. postgres://encaisse@db.internal:5432/encaisse)."
+        )
+    if not allowed_hosts:
+        problems.append("ALLOWED_HOSTS must be set when ENCAISSE_ENV=production.")
+    if not staff_2fa:
+        problems.append("ENCAISSE_STAFF_2FA cannot be turned off when ENCAISSE_ENV=production.")
+    return problems
+
+
+# Development only: a fixed, obviously-unsafe key so sessions survive restarts of the demo (production
+# refuses to start without its own, below).
+SECRET_KEY = (
+    env("SECRET_KEY") or "django-insecure-encaisse-development-only-never-use-in-production"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -79,7 +150,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: gives the JSON error shape to any error answer under /api/, whoever made it.
+    "encaisse.api.errors.JsonErrorsMiddleware",
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE gets 413 before anything reads it.
+    "encaisse.core.middleware.RequestTooLargeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Outside the others, so that it marks their answers too (the JSON shape keeps its header).
+    "encaisse.api.headers.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,10 +260,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise expects it, even if empty
-# Panel login throttling (counted in the database, so shared by every web process).
+# Sign-in and password-reset throttle, panel and back-office (web/throttle.py): attempts counted in
+# the database before the password is checked, so shared by every web process and never raced.
 ENCAISSE_LOGIN_MAX_FAILURES = int(env("ENCAISSE_LOGIN_MAX_FAILURES", "5") or 5)
 ENCAISSE_LOGIN_MAX_FAILURES_PER_IP = int(env("ENCAISSE_LOGIN_MAX_FAILURES_PER_IP", "30") or 30)
 ENCAISSE_LOGIN_LOCKOUT_MINUTES = int(env("ENCAISSE_LOGIN_LOCKOUT_MINUTES", "15") or 15)
+ENCAISSE_PASSWORD_RESET_MAX_PER_ADDRESS = int(
+    env("ENCAISSE_PASSWORD_RESET_MAX_PER_ADDRESS", "3") or 3
+)
+ENCAISSE_PASSWORD_RESET_MAX_PER_IP = int(env("ENCAISSE_PASSWORD_RESET_MAX_PER_IP", "10") or 10)
 
 _SMTP = "django.core.mail.backends.smtp.EmailBackend"
 _MAIL_BACKEND = env(
@@ -218,6 +301,30 @@ LOGGING = {
     },
 }
 
+# --- Content-Security-Policy (every page, every environment) ------------------------------------
+# Only our own origin may provide scripts, styles, fonts, frames and form targets: an injected
+# <script> or style="" does not run, and no other site may frame a page (clickjacking). So our
+# templates carry no inline script or style (web/static holds them). No page needs a nonce: the
+# admin's and Swagger UI's templates (the API docs) load their scripts from files and keep their
+# settings in data attributes or JSON (tests/browser/test_csp.py walks them). A third-party page
+# that one day needs one would get CSP.NONCE here, the "csp" context processor and
+# {{ csp_nonce }} in its template, and only that. data: images are SVG icons in Swagger UI's CSS.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# The language cookie says nothing secret but is set on every page: as guarded as the session's.
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
 # --- Production hardening (manage.py check --deploy must be clean) -------------------------------
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -231,8 +338,6 @@ if PRODUCTION:
     X_FRAME_OPTIONS = "DENY"
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
-    if not ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must be set when ENCAISSE_ENV=production.")
 
 # --- Staff second factor (TOTP codes, django-otp) --------------------------------------------------
 # The back-office moves money, so a stolen staff password alone must not open it. ENCAISSE_STAFF_2FA
@@ -244,12 +349,20 @@ _staff_2fa = (env("ENCAISSE_STAFF_2FA", "1") or "1").strip().lower()
 if _staff_2fa not in _STAFF_2FA_VALUES:
     raise ImproperlyConfigured("ENCAISSE_STAFF_2FA must be 1 (on) or 0 (off).")
 ENCAISSE_STAFF_2FA = _STAFF_2FA_VALUES[_staff_2fa]
-if PRODUCTION and not ENCAISSE_STAFF_2FA:
-    raise ImproperlyConfigured(
-        "ENCAISSE_STAFF_2FA cannot be turned off when ENCAISSE_ENV=production."
-    )
 OTP_TOTP_ISSUER = "Encaisse"  # the name authenticator apps show next to the code
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # staff never see each other's TOTP secrets in the admin
+
+# --- Production refuses to start unsafe (every problem named at once) ----------------------------
+if PRODUCTION and (
+    _problems := production_problems(
+        secret_key=env("SECRET_KEY"),
+        debug=DEBUG,
+        database_url=env("DATABASE_URL"),
+        allowed_hosts=ALLOWED_HOSTS,
+        staff_2fa=ENCAISSE_STAFF_2FA,
+    )
+):
+    raise ImproperlyConfigured("\n".join(_problems))
 
 # --- Encaisse: the provider's business settings --------------------------------------------------
 ENCAISSE_CURRENCY = "EUR"

@@ -12,6 +12,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -156,10 +157,10 @@ def test_payment_methods_bank_details_copy_buttons_and_no_cheques(
     assert reference == demo_server.figures["main"]["number"]
 
     panel.locator("button[data-copy=iban]").click()
-    panel.wait_for_function("document.getElementById('iban-status').textContent !== ''")
+    expect(panel.locator("#iban-status")).not_to_have_text("")  # no eval: the CSP forbids it
     assert panel.evaluate("navigator.clipboard.readText()") == "FR76 3000 6000 0112 3456 7890 189"
     panel.locator("button[data-copy=reference]").click()
-    panel.wait_for_function("document.getElementById('ref-status').textContent !== ''")
+    expect(panel.locator("#ref-status")).not_to_have_text("")  # no eval: the CSP forbids it
     assert panel.evaluate("navigator.clipboard.readText()") == reference
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from encaisse.core.csvsafe import safe_row
 from encaisse.ledger import keys
 from encaisse.ledger.models import Entry, LedgerTransaction, TransactionKind
 from encaisse.ledger.selectors import customer_movements, filter_movements
@@ -30,6 +31,7 @@ from encaisse.payments.selectors import method_label
 from .access import PanelRequest, customer_view
 
 PAGE_SIZE = 50
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _csv_lines(rows: Iterator[Entry]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";")
     yield "\ufeff"  # a BOM so spreadsheet software reads the accents as UTF-8
     header = [_("Date"), _("Kind"), _("Description"), _("Reason"), _("Amount"), _("Currency")]
-    yield writer.writerow([str(title) for title in header])
+    yield writer.writerow(safe_row(str(title) for title in header))
     batch: list[Entry] = []
     for entry in rows:
         batch.append(entry)
@@ -159,9 +161,11 @@ def _csv_rows(entries: list[Entry]) -> Iterator[str]:
     for row, entry in zip(movement_rows(entries), entries, strict=True):
         at = timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M")
         # A plain decimal point: spreadsheet imports and accounting tools read it unambiguously.
-        yield writer.writerow(
-            [at, row.kind_label, row.description, row.reason, f"{row.amount:.2f}", entry.currency]
-        )
+        # The amount stays a number (a debit's "-" is ours); text cells that a spreadsheet would
+        # run as a formula (a reason typed as "=HYPERLINK(...)") are neutralised.
+        amount = row.amount.quantize(CENT)
+        cells = [at, row.kind_label, row.description, row.reason, amount, entry.currency]
+        yield writer.writerow(safe_row(cells))
 
 
 @customer_view
