@@ -158,12 +158,13 @@ def test_vat_computed_by_the_database_rounds_like_the_money_helper(
         assert row == {"rate": f"{Decimal(rate):.2f}", "base": base, "vat": str(expected)}
 
 
-def test_a_customer_without_accounts_stops_its_chunk_instead_of_being_skipped(
+def test_a_customer_without_accounts_is_set_aside_and_the_rest_of_its_chunk_invoiced(
     make_customer, charge, bill
 ):
-    """Every customer with charges gets a draft or the chunk fails: a customer dropped by the
-    account join would stay uninvoiced in a chunk marked done and leave a gap in the numbers."""
-    from encaisse.invoicing.exceptions import InvoicingError
+    """A customer dropped by the account join is recorded on the run, not skipped silently, and
+    the others of its chunk are invoiced with gapless numbers (a failed chunk would fail again on
+    every retry and leave them all uninvoiced)."""
+    from encaisse.invoicing.models import BillingRunSetAside
 
     billed = make_customer()
     charge(billed, "10.00")
@@ -190,8 +191,12 @@ def test_a_customer_without_accounts_stops_its_chunk_instead_of_being_skipped(
         actor_label="tests",
     )
 
-    with pytest.raises(InvoicingError, match="no prepaid or receivable account"):
-        bill(chunk_size=10)
+    summary = bill(chunk_size=10)
 
-    assert Invoice.objects.count() == 0
-    assert Charge.objects.filter(invoice__isnull=False).count() == 0
+    assert summary.invoices == 1
+    (invoice,) = Invoice.objects.all()
+    assert invoice.customer == billed and invoice.number.endswith("000001")
+    (aside,) = BillingRunSetAside.objects.all()
+    assert (aside.run, aside.customer, aside.reason) == (summary.run, orphan, "no_accounts")
+    assert Charge.objects.filter(customer=orphan, invoice__isnull=True).count() == 1
+    assert summary.run.status == "completed"

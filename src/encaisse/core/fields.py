@@ -14,7 +14,10 @@ from typing import Any
 from django.db import models
 from django.db.models.expressions import Combinable
 
-from .money import MoneyError
+from .money import MAX_STORED, MoneyError
+
+#: :data:`~encaisse.core.money.MAX_STORED` cents, in euros (the unit of ``CentsField`` values).
+MAX_STORED_CENTS = Decimal(MAX_STORED).scaleb(-2)
 
 
 class FixedDecimalField(models.BigIntegerField):
@@ -67,3 +70,41 @@ class CentsField(FixedDecimalField):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("places", None)
         return name, path, args, kwargs
+
+
+@FixedDecimalField.register_lookup
+class WholeUnits(models.Lookup):
+    """``amount__whole_units=True``: the column holds an integer (SQLite), always true elsewhere.
+
+    SQLite has no integer overflow error on arithmetic: ``balance + amount`` past 2^63 quietly
+    becomes a float, and a float in a money column then rounds every later sum. ``x = CAST(x AS
+    integer)`` refuses any non-integer (the overflowing floats included: they compare unequal to
+    the clamped integer). A PostgreSQL ``bigint`` always is one: the test there is ``TRUE``, free.
+    """
+
+    lookup_name = "whole_units"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        if self.rhs is not True:
+            raise ValueError("whole_units only takes True")
+        if connection.vendor != "sqlite":
+            return "TRUE", ()
+        column, params = compiler.compile(self.lhs)
+        return f"{column} = CAST({column} AS integer)", (*params, *params)
+
+
+def money_column_check(
+    *fields: str, name: str, max_abs: Decimal | None = None
+) -> models.CheckConstraint:
+    """A CHECK that the ``fields`` hold whole stored units (:class:`WholeUnits`) and, with
+    ``max_abs`` (in the field's unit), stay within ±``max_abs`` — the bound that keeps the sums
+    the ledger takes of a column far from the 64-bit limit (:data:`~encaisse.core.money.MAX_STORED`
+    for balances; columns whose values input bounds already limit need only the first test).
+    """
+    condition = models.Q()
+    for field in fields:
+        condition &= models.Q(**{f"{field}__whole_units": True})
+        if max_abs is not None:
+            condition &= models.Q(**{f"{field}__gte": -max_abs, f"{field}__lte": max_abs})
+    return models.CheckConstraint(condition=condition, name=name)

@@ -25,6 +25,8 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
+from django.conf import settings
+from django.utils import translation
 
 #: Babel locale per customer language: euro amounts written the way the reader expects.
 BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -40,6 +42,12 @@ class Formatter:
 
     locale: str
     currency: str
+
+    @classmethod
+    def active(cls) -> Formatter:
+        """For the language of the current request or ``translation.override`` (error messages)."""
+        language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+        return cls(BABEL_LOCALES.get(language, BABEL_LOCALES["fr"]), settings.ENCAISSE_CURRENCY)
 
     def money(self, value: Decimal | str | None) -> str:
         amount = Decimal(value or 0)

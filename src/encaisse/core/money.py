@@ -15,6 +15,13 @@ Decimal('0.13')
 55
 >>> vat_cents(1, Decimal("20"))
 0
+
+Every amount is bounded (:data:`MAX_AMOUNT`, :data:`MAX_INVOICE_TOTAL`, :data:`MAX_BALANCE`,
+:data:`MAX_STORED`), far below the 2^63 cents (92 233 720 368 547 758.07) a 64-bit column holds:
+past it SQLite silently turns a sum into a float and PostgreSQL fails the whole statement. An amount
+above its bound is refused where it enters, with a translated message; the database refuses any
+money column beyond :data:`MAX_STORED` or, on SQLite, any value that is not an integer
+(``core.fields.money_column_check``), and ``encaisse checkledger`` verifies both.
 """
 
 from __future__ import annotations
@@ -23,12 +30,31 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
-#: No amount, quantity or price in Encaisse reaches a thousand billion; beyond is an input error.
+#: No number typed or sent to Encaisse (amount, quantity, price) reaches a thousand billion.
 MAX_ABS = Decimal(10) ** 12
+#: The most one amount may be: a charge line (net, EN 16931 BT-131), a unit price, a payment, a
+#: top-up or an overdraft. One billion euros: 10^11 cents.
+MAX_AMOUNT = Decimal("1000000000.00")
+#: The most an invoice's total with VAT (BT-112) may be: ten billion euros, 10^12 cents. Checked
+#: when a charge is added (the customer's uninvoiced charges with VAT) and by the billing run,
+#: which sets a customer above it aside rather than fail its whole chunk.
+MAX_INVOICE_TOTAL = Decimal("10000000000.00")
+#: The most a customer's prepaid balance or amount due may reach: a hundred billion, 10^13 cents.
+MAX_BALANCE = Decimal("100000000000.00")
+#: Database backstop for every money column (system accounts' balances included): 10^17 stored
+#: units (10^15 euros), 92 times below the 64-bit limit, so that no sum of a chunk overflows.
+MAX_STORED = 10**17
+#: Plain decimal notation with ASCII digits only: ``Decimal()`` also takes "1e3", "NaN",
+#: "Infinity", Arabic-Indic or full-width digits and underscores ("1_000").
+_PLAIN_DECIMAL = re.compile(r"^[+-]?[0-9]+(\.[0-9]+)?$", re.ASCII)
 
 
 class MoneyError(ValueError):
     """An amount that is not a finite decimal with at most the allowed number of decimals."""
+
+
+class AmountTooLarge(MoneyError):
+    """A well-formed amount above its bound (told apart: "too many decimals" would mislead)."""
 
 
 def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> Decimal:
@@ -38,12 +64,16 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
     """
     if isinstance(value, bool | float):
         raise MoneyError(f"{field}: give a decimal string such as '12.34', not a float")
+    if not isinstance(value, Decimal | int) and not _PLAIN_DECIMAL.match(str(value).strip()):
+        raise MoneyError(f"{field}: {value!r} is not a plain decimal number with ASCII digits")
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError(f"{field}: {value!r} is not a decimal number") from exc
-    if not amount.is_finite() or abs(amount) >= MAX_ABS:
-        raise MoneyError(f"{field}: {value!r} is not a finite number of a sensible size")
+    if not amount.is_finite():
+        raise MoneyError(f"{field}: {value!r} is not a finite number")
+    if abs(amount) >= MAX_ABS:
+        raise AmountTooLarge(f"{field}: {value!r} is not a number of a sensible size")
     exponent = amount.as_tuple().exponent
     if (
         isinstance(exponent, int)
@@ -55,8 +85,6 @@ def parse_decimal(value: object, *, places: int = 2, field: str = "amount") -> D
 
 
 _TYPED_SPACES = re.compile(r"[\s\u00a0\u202f]")
-#: Plain decimal notation only: Decimal() would also take "1e3", "NaN" or "Infinity".
-_TYPED_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
 def parse_typed_amount(text: str) -> Decimal:
@@ -67,9 +95,24 @@ def parse_typed_amount(text: str) -> Decimal:
     Decimal('1234.5')
     """
     raw = _TYPED_SPACES.sub("", text or "").replace(",", ".")
-    if not _TYPED_AMOUNT.match(raw):
+    if not _PLAIN_DECIMAL.match(raw):
         raise MoneyError(f"{text!r} is not a plain decimal amount")
     return parse_decimal(raw, places=2)
+
+
+def check_bound(amount: Decimal, bound: Decimal, *, field: str = "amount") -> Decimal:
+    """``amount`` if its absolute value is at most ``bound``, else :class:`AmountTooLarge`.
+
+    >>> check_bound(MAX_AMOUNT, MAX_AMOUNT)
+    Decimal('1000000000.00')
+    >>> check_bound(-MAX_AMOUNT - CENT, MAX_AMOUNT)
+    Traceback (most recent call last):
+    ...
+    encaisse.core.money.AmountTooLarge: amount: -1000000000.01 is above 1000000000.00
+    """
+    if abs(amount) > bound:
+        raise AmountTooLarge(f"{field}: {amount} is above {bound}")
+    return amount
 
 
 def round_money(amount: Decimal) -> Decimal:

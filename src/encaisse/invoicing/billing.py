@@ -145,6 +145,7 @@ class RunSummary:
     total: object
     settled: object
     chunks_done: int
+    set_aside: int = 0
 
 
 def _finish(run: BillingRun, *, actor: Actor) -> None:
@@ -220,4 +221,5 @@ def summarize(run: BillingRun) -> RunSummary:
         n=Count("id"), total=Sum("total_incl_vat"), settled=Sum("paid")
     )
     done = run.chunks.filter(~Q(status=ChunkStatus.PENDING)).count()
-    return RunSummary(run, totals["n"], totals["total"], totals["settled"], done)
+    aside = run.set_aside.count()
+    return RunSummary(run, totals["n"], totals["total"], totals["settled"], done, aside)

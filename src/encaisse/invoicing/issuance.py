@@ -54,7 +54,7 @@ from encaisse.ledger.accounts import system_account_ids, vat_account_qualifier
 from encaisse.ledger.batch import Batch
 from encaisse.ledger.models import AccountKind, TransactionKind
 
-from . import hooks
+from . import hooks, set_aside
 from . import issuance_sql as sql
 from .models import Invoice, InvoiceKind
 
@@ -164,7 +164,11 @@ def issue_invoices(
     if not count:
         return IssueResult()
     sql.check_rates(vat_ids)
-    sql.fill_drafts(lo, hi, count)
+    if sql.fill_drafts(lo, hi, count, set_aside.LIMIT_CENTS) != count:
+        count -= set_aside.set_aside_unbillable(run_id, actor)
+        if not count:
+            return IssueResult()
+        sql.fill_drafts(lo, hi, count, set_aside.LIMIT_CENTS)
     batch.stage(sql.leg_sources(revenue_id, vat_ids))
     headers = _Headers(issue_date, count, run_id, batch)
     if connection.vendor == "sqlite":

@@ -17,7 +17,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import ActorFields
-from encaisse.core.fields import CentsField, FixedDecimalField
+from encaisse.core.fields import CentsField, FixedDecimalField, money_column_check
+from encaisse.core.money import MAX_AMOUNT
 
 #: Columns of an issued invoice that the database triggers freeze (see migration 0002).
 INVOICE_FROZEN_COLUMNS = (
@@ -164,6 +165,48 @@ class BillingRunChunk(models.Model):
         return f"{self.run} chunk {self.index}"
 
 
+class SetAsideReason(models.TextChoices):
+    TOTAL_TOO_LARGE = "total_too_large", _("Invoice total above the maximum")
+    NO_ACCOUNTS = "no_accounts", _("No prepaid or amount-due account")
+
+
+class BillingRunSetAside(models.Model):
+    """A customer a billing run could not invoice, set aside so the rest of its chunk is invoiced.
+
+    Its charges stay uninvoiced: staff fix the cause (split or cancel charges, open the accounts)
+    and the customer is invoiced by the next run or by hand. Written in the chunk's transaction.
+    """
+
+    run = models.ForeignKey(
+        BillingRun,
+        verbose_name=_("billing run"),
+        on_delete=models.PROTECT,
+        related_name="set_aside",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # indexed by the unique (customer, run) constraint
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=SetAsideReason.choices)
+    # What the invoice would have totalled with VAT, when that is why.
+    total = CentsField(_("total incl. VAT"), null=True, blank=True)
+    created_at = models.DateTimeField(_("set aside"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer set aside")
+        verbose_name_plural = _("customers set aside")
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "run"], name="billing_set_aside_once"),
+        ]
+        ordering = ["run", "customer"]
+
+    def __str__(self) -> str:
+        return f"{self.run}: {self.customer_id} ({self.reason})"
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -258,6 +301,9 @@ class Invoice(models.Model):
                 & models.Q(paid__lte=models.F("total_incl_vat") - models.F("credited")),
                 name="invoice_settlement_within_total",
             ),
+            money_column_check(
+                "total_excl_vat", "total_vat", "total_incl_vat", name="invoice_totals_whole_cents"
+            ),
         ]
         indexes = [
             models.Index(fields=["customer", "status", "issue_date"], name="invoice_open"),
@@ -345,6 +391,7 @@ class Charge(ActorFields):
                 name="charge_external_id_unique",
             ),
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="charge_amount_nonneg"),
+            money_column_check("amount", name="charge_amount_bounded", max_abs=MAX_AMOUNT),
         ]
         indexes = [
             models.Index(

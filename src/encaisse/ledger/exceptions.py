@@ -18,6 +18,15 @@ class InsufficientFunds(LedgerError):
     code = "insufficient_funds"
 
 
+class BalanceLimitExceeded(LedgerError):
+    message = _(
+        "This movement would take the customer's balance above %(maximum)s, the most an account "
+        "may hold. Refund or settle part of it first."
+    )
+    code = "balance_limit"
+    http_status = 422
+
+
 class IdempotencyConflict(Conflict):
     message = _("The key %(key)s was already used for a different movement.")
     code = "idempotency_conflict"

@@ -18,7 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import ActorFields
-from encaisse.core.fields import CentsField
+from encaisse.core.fields import MAX_STORED_CENTS, CentsField, money_column_check
 from encaisse.core.immutability import AppendOnlyModel
 
 
@@ -76,6 +76,7 @@ class Account(models.Model):
                 condition=models.Q(floor__isnull=True) | models.Q(balance__gte=models.F("floor")),
                 name="account_balance_above_floor",
             ),
+            money_column_check("balance", name="account_balance_bounded", max_abs=MAX_STORED_CENTS),
             models.UniqueConstraint(
                 fields=["customer", "kind"],
                 condition=models.Q(customer__isnull=False),
@@ -171,6 +172,7 @@ class Entry(AppendOnlyModel):
         verbose_name = _("entry")
         verbose_name_plural = _("entries")
         indexes = [models.Index(fields=["account", "transaction"], name="ledger_entry_account")]
+        constraints = [money_column_check("amount", name="entry_amount_whole_cents")]
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -18,6 +18,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from encaisse.core.fields import CentsField
+from encaisse.core.money import MAX_STORED
 from encaisse.core.sql import table
 
 from .models import Account, AccountKind, Entry, LedgerTransaction
@@ -115,21 +116,55 @@ class LedgerReport:
     unbalanced_transactions: list[int] = field(default_factory=list)
     drifted_accounts: list[str] = field(default_factory=list)
     below_floor_accounts: list[str] = field(default_factory=list)
+    #: Money columns holding a non-integer (SQLite) or a value beyond ``MAX_STORED``.
+    out_of_bounds: list[str] = field(default_factory=list)
     transactions: int = 0
     entries: int = 0
 
     @property
     def ok(self) -> bool:
         return not (
-            self.unbalanced_transactions or self.drifted_accounts or self.below_floor_accounts
+            self.unbalanced_transactions
+            or self.drifted_accounts
+            or self.below_floor_accounts
+            or self.out_of_bounds
         )
 
 
+def _out_of_bounds(cursor: Any) -> list[str]:
+    """Entries and accounts whose amount is not whole cents within ±``MAX_STORED``.
+
+    Checked first and without summing: a float or an overflowing value (a database from before
+    the CHECK constraints of migration 0008) would make the sums below wrong or fail."""
+    entry, account = table(Entry), table(Account)
+    found: list[str] = []
+    for name, tbl, column, label in (
+        ("entry", entry, "amount", "id"),
+        ("account", account, "balance", "code"),
+    ):
+        bad = f"{column} NOT BETWEEN %s AND %s"
+        if connection.vendor == "sqlite":
+            bad = f"typeof({column}) <> 'integer' OR {bad}"
+        cursor.execute(
+            f"SELECT {label} FROM {tbl} WHERE {bad} ORDER BY id LIMIT 100",
+            [-MAX_STORED, MAX_STORED],
+        )
+        found += [f"{name} {row[0]}" for row in cursor.fetchall()]
+    return found
+
+
 def check_ledger() -> LedgerReport:
-    """Zero-sum per transaction and currency; stored balance = recomputed; floors respected."""
+    """Zero-sum per transaction and currency; stored balance = recomputed; floors respected;
+    every amount whole cents within bounds (checked first: the sums are only taken when it holds).
+    """
     report = LedgerReport()
+    report.transactions = LedgerTransaction.objects.count()
+    report.entries = Entry.objects.count()
     entry, account = table(Entry), table(Account)
     with connection.cursor() as cursor:
+        report.out_of_bounds = _out_of_bounds(cursor)
+        if report.out_of_bounds:
+            return report
         cursor.execute(
             f"SELECT transaction_id FROM {entry} GROUP BY transaction_id, currency "
             "HAVING SUM(amount) <> 0 ORDER BY transaction_id LIMIT 100"
@@ -145,8 +180,6 @@ def check_ledger() -> LedgerReport:
             f"SELECT code FROM {account} WHERE floor IS NOT NULL AND balance < floor LIMIT 100"
         )
         report.below_floor_accounts = [row[0] for row in cursor.fetchall()]
-    report.transactions = LedgerTransaction.objects.count()
-    report.entries = Entry.objects.count()
     return report
 
 

@@ -22,10 +22,15 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 
 from encaisse.core.actors import Actor
-from encaisse.core.money import to_cents
+from encaisse.core.money import MAX_BALANCE, from_cents, to_cents
 
 from . import keys
-from .exceptions import IdempotencyConflict, InsufficientFunds, UnbalancedTransaction
+from .exceptions import (
+    BalanceLimitExceeded,
+    IdempotencyConflict,
+    InsufficientFunds,
+    UnbalancedTransaction,
+)
 from .models import Account, AccountKind, Entry, LedgerTransaction, TransactionKind
 
 if TYPE_CHECKING:  # the customers app is a layer above the ledger
@@ -109,6 +114,10 @@ def _apply_balances(legs: Sequence[Leg], accounts: dict[int, Account], enforce_f
     for account_id, amount in sorted(_merge(legs).items()):
         account = accounts[account_id]
         delta = account.normal_sign * amount
+        # The account is locked: the balance read then is the one the update moves (I3).
+        over = account.balance + from_cents(delta) > MAX_BALANCE
+        if account.customer_id is not None and delta > 0 and over:
+            raise BalanceLimitExceeded(maximum=str(MAX_BALANCE))
         rows = Account.objects.filter(pk=account_id)
         if enforce_floor and delta < 0 and account.floor is not None:
             # Guarded update: one round trip, no lost update, never below the floor (I3).

@@ -48,4 +48,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Billing run {summary.run} {summary.run.status}: {summary.invoices} invoices, "
             f"total {summary.total or 0}, settled from balances {summary.settled or 0}."
+            + (
+                f" {summary.set_aside} customer(s) set aside (see the run in the back-office)."
+                if summary.set_aside
+                else ""
+            )
         )

@@ -25,6 +25,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"ledger problems: unbalanced transactions {report.unbalanced_transactions}, "
                 f"balances not matching entries {report.drifted_accounts}, "
-                f"below floor {report.below_floor_accounts}"
+                f"below floor {report.below_floor_accounts}, "
+                f"amounts not whole cents within bounds {report.out_of_bounds}"
             )
         self.stdout.write("ledger OK")
