@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""API test helpers: an API key and a client that sends it (``HTTP_AUTHORIZATION``)."""
+"""API test helpers: an API key and a client that sends it (``HTTP_AUTHORIZATION``).
+
+``api_key`` / ``api`` hold every scope, so tests about something else are not about scopes;
+``scoped_api("read")`` gives a client whose key holds only the scopes named.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +28,7 @@ class ApiClient:
     def __init__(self, client: Client, raw_key: str | None) -> None:
         self.client = client
         self.raw_key = raw_key
+        self.key: Any = None
 
     def _auth(self, extra: dict[str, Any]) -> dict[str, Any]:
         if self.raw_key is not None:
@@ -43,15 +50,42 @@ class ApiClient:
         )
 
 
-@pytest.fixture
-def api_key(db):
+def _make_key(*scopes: str, expires_at: dt.datetime | None = None, name: str = "platform"):
     from encaisse.api.keys import create_api_key
 
     key, raw = create_api_key(
-        name="hosting platform", created_by="tests", actor=Actor.system("tests")
+        name=name,
+        scopes=scopes,
+        expires_at=expires_at,
+        created_by="tests",
+        actor=Actor.system("tests"),
     )
     key.raw = raw
     return key
+
+
+@pytest.fixture
+def api_key(db):
+    return _make_key("all", name="hosting platform")
+
+
+@pytest.fixture
+def make_api_key(db) -> Callable[..., Any]:
+    """``make_api_key("read", "charges", expires_at=...)``: a key (``.raw`` holds the secret)."""
+    return _make_key
+
+
+@pytest.fixture
+def scoped_api(client, db) -> Callable[..., ApiClient]:
+    """``scoped_api("read")``: a client whose key holds only these scopes (``.key`` is the key)."""
+
+    def make(*scopes: str, expires_at: dt.datetime | None = None) -> ApiClient:
+        key = _make_key(*scopes, expires_at=expires_at, name=f"key {'+'.join(scopes)}")
+        scoped = ApiClient(client, key.raw)
+        scoped.key = key
+        return scoped
+
+    return make
 
 
 @pytest.fixture

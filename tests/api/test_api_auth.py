@@ -61,8 +61,12 @@ def test_a_revoked_key_is_refused_and_changes_nothing(api, api_key, make_custome
 
 
 def test_keys_are_random_shown_once_and_stored_as_a_sha256_only(db):
-    key, raw = create_api_key(name="platform", created_by="ops", actor=Actor.system("tests"))
-    other, other_raw = create_api_key(name="platform", created_by="ops", actor=Actor.system("t"))
+    key, raw = create_api_key(
+        name="platform", scopes=["read"], created_by="ops", actor=Actor.system("tests")
+    )
+    other, other_raw = create_api_key(
+        name="platform", scopes=["read"], created_by="ops", actor=Actor.system("t")
+    )
     assert re.fullmatch(r"enc_[a-z0-9]{8}_[A-Za-z0-9_-]{32,}", raw)
     assert raw != other_raw and key.prefix != other.prefix
     assert raw.startswith(f"enc_{key.prefix}_")
@@ -75,7 +79,7 @@ def test_keys_are_random_shown_once_and_stored_as_a_sha256_only(db):
 
 def test_creating_and_revoking_a_key_is_audited(db):
     actor = Actor.system("tests")
-    key, _raw = create_api_key(name="platform", created_by="ops", actor=actor)
+    key, _raw = create_api_key(name="platform", scopes=["read"], created_by="ops", actor=actor)
     revoke_api_key(key, actor=actor, reason="rotation")
     actions = list(
         AuditLog.objects.filter(object_id=str(key.pk), object_type="api.apikey")

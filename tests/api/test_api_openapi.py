@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""The OpenAPI document describes every operation; no docs page pulls scripts from a CDN."""
+"""The OpenAPI document describes every operation and the scope each needs; no docs page pulls
+scripts from a CDN."""
 
 import json
 
 import pytest
+
+from encaisse.api.models import Scope
 
 PATHS = {
     "/api/v1/customers": {"get", "post"},
@@ -16,6 +19,14 @@ PATHS = {
     "/api/v1/invoices": {"get"},
     "/api/v1/invoices/{number}": {"get"},
     "/api/v1/invoices/{number}/pdf": {"get"},
+}
+
+
+SCOPES = {
+    ("/api/v1/customers", "post"): "customers",
+    ("/api/v1/customers/{number}/payments", "post"): "payments",
+    ("/api/v1/customers/{number}/invoices", "post"): "invoices",
+    ("/api/v1/charges", "post"): "charges",
 }
 
 
@@ -36,6 +47,32 @@ def test_every_operation_requires_the_bearer_key(schema):
     for operations in schema["paths"].values():
         for operation in operations.values():
             assert operation["security"] == [{"ApiKeyAuth": []}]
+
+
+def test_the_security_scheme_lists_every_scope(schema):
+    description = schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"]
+    for scope in Scope:
+        assert f"* `{scope.value}`: " in description
+    assert "403 `forbidden_scope`" in description
+
+
+def test_every_operation_says_which_scope_it_needs(schema):
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            scope = SCOPES.get((path, method), "read" if method == "get" else None)
+            assert operation["x-encaisse-scope"] == scope, (path, method)
+            assert f"**Scope:** `{scope}`" in operation["description"], (path, method)
+            forbidden = operation["responses"]["403"]
+            assert f"`{scope}` scope" in forbidden["description"], (path, method)
+            assert forbidden["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorOut"
+            }
+
+
+def test_the_scope_note_keeps_the_operations_own_description(schema):
+    payments = schema["paths"]["/api/v1/customers/{number}/payments"]["post"]
+    assert payments["description"].startswith("Record money received (201)")
+    assert payments["description"].endswith("crediting a prepaid account: the most sensitive).")
 
 
 def test_every_post_takes_an_idempotency_key(schema):

@@ -5,6 +5,10 @@ Only the SHA-256 of a key is stored: a stolen database dump gives no usable cred
 key is shown once, when it is created (``encaisse apikey create``). A key is never deleted, only
 revoked, so the audit trail and the idempotency records keep pointing at it.
 
+A key holds only the :class:`Scope` s it was given (least privilege: a key that reads balances
+cannot credit an account), may expire, and remembers when it was last used so staff can tell a
+dormant key from a live one before revoking it.
+
 An :class:`IdempotencyRecord` remembers the first response to a request carrying an
 ``Idempotency-Key`` header, so a retry gets the same answer instead of a second execution
 (ledger-and-reliability.md §2.1, invariant I6).
@@ -13,7 +17,25 @@ An :class:`IdempotencyRecord` remembers the first response to a request carrying
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Scope(models.TextChoices):
+    """What a key may do; each API operation needs exactly one (``auth.ApiKeyAuth(scope)``)."""
+
+    READ = "read", _("read everything (every GET)")
+    CUSTOMERS = "customers", _("create customers")
+    CHARGES = "charges", _("create charges")
+    INVOICES = "invoices", _("issue invoices")
+    PAYMENTS = "payments", _("record money received")
+
+
+class ApiKeyState(models.TextChoices):
+    ACTIVE = "active", pgettext_lazy("API key state", "active")
+    EXPIRED = "expired", pgettext_lazy("API key state", "expired")
+    REVOKED = "revoked", pgettext_lazy("API key state", "revoked")
 
 
 class ApiKey(models.Model):
@@ -23,6 +45,11 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.CharField(_("created by"), max_length=150, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    # A sorted list of Scope values: JSON rather than a PostgreSQL array so SQLite stores it too.
+    # The default is no scope at all, so a key made without naming its scopes can do nothing.
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API key")
@@ -34,7 +61,18 @@ class ApiKey(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.state == ApiKeyState.ACTIVE
+
+    @property
+    def state(self) -> ApiKeyState:
+        if self.revoked_at is not None:
+            return ApiKeyState.REVOKED
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return ApiKeyState.EXPIRED
+        return ApiKeyState.ACTIVE
+
+    def has_scope(self, scope: Scope) -> bool:
+        return scope in self.scopes
 
 
 class IdempotencyStatus(models.TextChoices):
