@@ -7,8 +7,9 @@ from ninja import Router
 from encaisse.customers.selectors import get_by_number
 from encaisse.invoicing.charges import add_charge
 
-from .auth import actor_of
+from .auth import ApiKeyAuth, actor_of
 from .idempotency import run_once
+from .models import Scope
 from .params import IdempotencyKey
 from .responses import Outcome, respond, to_json
 from .schemas import ERRORS, ChargeIn, ChargeOut
@@ -16,7 +17,11 @@ from .schemas import ERRORS, ChargeIn, ChargeOut
 router = Router(tags=["charges"])
 
 
-@router.post("/charges", response={201: ChargeOut, 200: ChargeOut, **ERRORS})
+@router.post(
+    "/charges",
+    response={201: ChargeOut, 200: ChargeOut, **ERRORS},
+    auth=ApiKeyAuth(Scope.CHARGES),
+)
 def create_charge(
     request: HttpRequest, payload: ChargeIn, idempotency_key: IdempotencyKey
 ) -> HttpResponse:

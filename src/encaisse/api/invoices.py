@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Router
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from encaisse.customers.selectors import get_by_number
 from encaisse.invoicing import selectors
@@ -15,12 +15,13 @@ from encaisse.invoicing.issuance import issue_invoice_now
 from encaisse.invoicing.models import Invoice, InvoiceStatus
 from encaisse.invoicing.pdf import render_invoice_pdf
 
-from .auth import actor_of
+from .auth import ApiKeyAuth, actor_of
 from .errors import PdfUnavailable
 from .idempotency import run_once
-from .params import IdempotencyKey
+from .models import Scope
+from .params import IdempotencyKey, Number, Pages, QueryText
 from .responses import Outcome, respond, to_json
-from .schemas import ERRORS, ErrorOut, InvoiceDetailOut, InvoiceOut, IssuedInvoiceOut
+from .schemas import ERRORS, READ_ERRORS, ErrorOut, InvoiceDetailOut, InvoiceOut, IssuedInvoiceOut
 
 router = Router(tags=["invoices"])
 PDF_RESPONSE = {"200": {"description": "The invoice PDF", "content": {"application/pdf": {}}}}
@@ -29,9 +30,10 @@ PDF_RESPONSE = {"200": {"description": "The invoice PDF", "content": {"applicati
 @router.post(
     "/customers/{number}/invoices",
     response={201: IssuedInvoiceOut, 200: IssuedInvoiceOut, **ERRORS},
+    auth=ApiKeyAuth(Scope.INVOICES),
 )
 def issue_invoice(
-    request: HttpRequest, number: str, idempotency_key: IdempotencyKey
+    request: HttpRequest, number: Number, idempotency_key: IdempotencyKey
 ) -> HttpResponse:
     """Invoice the customer's uninvoiced charges now, settling from the prepaid balance.
 
@@ -50,28 +52,35 @@ def issue_invoice(
     return respond(request, run_once(request, idempotency_key, operation))
 
 
-@router.get("/invoices", response=list[InvoiceOut])
-@paginate(PageNumberPagination, page_size=50, max_page_size=200)
+@router.get(
+    "/invoices", response={200: list[InvoiceOut], **READ_ERRORS}, auth=ApiKeyAuth(Scope.READ)
+)
+@paginate(Pages, page_size=50, max_page_size=200)
 def list_invoices(
-    request: HttpRequest, customer: str = "", status: InvoiceStatus | None = None
+    request: HttpRequest, customer: QueryText = "", status: InvoiceStatus | None = None
 ) -> QuerySet[Any]:
     """Invoices and credit notes, newest first; filter by customer number and status."""
     owner = get_by_number(customer) if customer.strip() else None
     return selectors.list_invoices(customer=owner, status=status.value if status else None)
 
 
-@router.get("/invoices/{number}", response={200: InvoiceDetailOut, 401: ErrorOut, 404: ErrorOut})
-def get_invoice(request: HttpRequest, number: str) -> Any:
+@router.get(
+    "/invoices/{number}",
+    response={200: InvoiceDetailOut, **READ_ERRORS},
+    auth=ApiKeyAuth(Scope.READ),
+)
+def get_invoice(request: HttpRequest, number: Number) -> Any:
     """One invoice with its lines, VAT breakdown, totals, what is paid and what is still due."""
     return selectors.get_invoice(number)
 
 
 @router.get(
     "/invoices/{number}/pdf",
-    response={401: ErrorOut, 404: ErrorOut, 503: ErrorOut},
+    response={**READ_ERRORS, 503: ErrorOut},
     openapi_extra={"responses": PDF_RESPONSE},
+    auth=ApiKeyAuth(Scope.READ),
 )
-def get_invoice_pdf(request: HttpRequest, number: str) -> FileResponse:
+def get_invoice_pdf(request: HttpRequest, number: Number) -> FileResponse:
     """The invoice PDF, rendered now if the background task has not produced it yet."""
     invoice = selectors.get_invoice(number)
     if not invoice.pdf:

@@ -11,18 +11,23 @@ from encaisse.core.money import CENT
 from encaisse.customers.selectors import get_by_number
 from encaisse.payments.services import clean_method, record_top_up
 
-from .auth import actor_of
+from .auth import ApiKeyAuth, actor_of
 from .idempotency import run_once
-from .params import IdempotencyKey
+from .models import Scope
+from .params import IdempotencyKey, Number
 from .responses import Outcome, respond, to_json
 from .schemas import ERRORS, TopUpIn, TopUpOut
 
 router = Router(tags=["payments"])
 
 
-@router.post("/customers/{number}/payments", response={201: TopUpOut, 200: TopUpOut, **ERRORS})
+@router.post(
+    "/customers/{number}/payments",
+    response={201: TopUpOut, 200: TopUpOut, **ERRORS},
+    auth=ApiKeyAuth(Scope.PAYMENTS),
+)
 def create_payment(
-    request: HttpRequest, number: str, payload: TopUpIn, idempotency_key: IdempotencyKey
+    request: HttpRequest, number: Number, payload: TopUpIn, idempotency_key: IdempotencyKey
 ) -> HttpResponse:
     """Record money received (201); the same method and reference again is not counted (200)."""
 

@@ -17,16 +17,18 @@ from typing import Annotated, Any
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Schema
-from pydantic import ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import AfterValidator, ConfigDict, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
-from encaisse.core.money import MoneyError, parse_decimal
+from encaisse.core import text
+from encaisse.core.money import AmountTooLarge, MoneyError, parse_decimal
 from encaisse.customers.models import CustomerKind, Language
 from encaisse.customers.services import CustomerData
 from encaisse.invoicing.models import InvoiceStatus
 from encaisse.ledger.models import NORMAL_SIGN, AccountKind
 
-DECIMAL_PATTERN = r"^[+-]?\d{1,15}(\.\d{1,12})?$"
+DECIMAL_PATTERN = r"^[+-]?[0-9]{1,15}(\.[0-9]{1,12})?$"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 
 
@@ -51,6 +53,10 @@ def _decimal_parser(places: int, signed: bool) -> Any:
             )
         try:
             amount = parse_decimal(text, places=places)
+        except AmountTooLarge as exc:
+            raise PydanticCustomError(
+                "too_large", str(_("“{value}” is too large for an amount")), {"value": value}
+            ) from exc
         except MoneyError as exc:
             raise PydanticCustomError(
                 "decimal_places",
@@ -72,18 +78,55 @@ def _parsed(places: int, *, signed: bool = True) -> PlainValidator:
     return PlainValidator(_decimal_parser(places, signed))
 
 
-def _described(example: str) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": [example]})
+def _described(example: str, places: int = 12) -> WithJsonSchema:
+    """The JSON schema of a decimal string, saying how many decimals an input field takes.
+
+    The input's own limit is in the documented pattern so that clients (and the Schemathesis
+    fuzzing) see it; the parser still refuses more with its clearer "more than N decimals".
+    """
+    pattern = DECIMAL_PATTERN.replace("{1,12}", f"{{1,{places}}}")
+    return WithJsonSchema({"type": "string", "pattern": pattern, "examples": [example]})
 
 
 _AS_STRING = PlainSerializer(str, return_type=str)
-AmountIn = Annotated[Decimal, _parsed(2), _AS_STRING, _described("9.90")]
-PriceIn = Annotated[Decimal, _parsed(4), _AS_STRING, _described("9.9000")]
-QuantityIn = Annotated[Decimal, _parsed(4), _AS_STRING, _described("1")]
-RateIn = Annotated[Decimal, _parsed(2), _AS_STRING, _described("20")]
-OverdraftIn = Annotated[Decimal, _parsed(2, signed=False), _AS_STRING, _described("50.00")]
+AmountIn = Annotated[Decimal, _parsed(2), _AS_STRING, _described("9.90", 2)]
+PriceIn = Annotated[Decimal, _parsed(4), _AS_STRING, _described("9.9000", 4)]
+QuantityIn = Annotated[Decimal, _parsed(4), _AS_STRING, _described("1", 4)]
+RateIn = Annotated[Decimal, _parsed(2), _AS_STRING, _described("20", 2)]
+OverdraftIn = Annotated[Decimal, _parsed(2, signed=False), _AS_STRING, _described("50.00", 2)]
 #: Any decimal leaving the API (amounts, quantities, rates): rendered as a string, never a number.
 Money = Annotated[Decimal, _AS_STRING, _described("9.90")]
+
+
+def _text_checker(*, multiline: bool, required: bool) -> AfterValidator:
+    def check(value: str) -> str:
+        character = text.control_character(value, multiline=multiline)
+        if character is not None:
+            raise PydanticCustomError("control_characters", text.message_for(character))
+        if required and not value.strip():
+            raise PydanticCustomError("blank", str(NOT_BLANK))
+        return value
+
+    return AfterValidator(check)
+
+
+def _text_schema(pattern: str) -> Any:
+    return PydanticField(json_schema_extra={"pattern": pattern})
+
+
+NOT_BLANK = _("This field is required and cannot be only spaces.")
+#: Text of one line: no control character at all (core.text), refused field by field with a 422.
+Text = Annotated[
+    str, _text_checker(multiline=False, required=False), _text_schema(text.SINGLE_LINE_PATTERN)
+]
+#: One line that must say something: whitespace alone is refused (e.g. an invoice line's name).
+RequiredText = Annotated[
+    str, _text_checker(multiline=False, required=True), _text_schema(text.REQUIRED_PATTERN)
+]
+#: Text that may span lines: TAB, LF and CR allowed, the other control characters refused.
+MultilineText = Annotated[
+    str, _text_checker(multiline=True, required=False), _text_schema(text.MULTILINE_PATTERN)
+]
 
 
 class RequestSchema(Schema):
@@ -102,26 +145,38 @@ class ErrorOut(Schema):
     errors: list[FieldError] | None = None
 
 
-ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+#: Every error a POST may answer: 400 is a body that is not JSON at all, 422 one that fails
+#: validation (schema or service), 413 one over the size limit.
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    413: ErrorOut,
+    422: ErrorOut,
+}
+#: Every error a GET may answer: 404 for an unknown number (in the path or a filter), 422 for a
+#: path or query refused by validation (control characters, ``page=0``, ``page=10**20``).
+READ_ERRORS: dict[int, type[Schema]] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 # --- Customers ------------------------------------------------------------------------------------
 class CustomerIn(RequestSchema):
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(max_length=254)
+    name: RequiredText = Field(min_length=1, max_length=200)
+    email: Text = Field(max_length=254, json_schema_extra={"format": "email"})
     kind: CustomerKind
-    address_line1: str = Field(max_length=140)
-    address_line2: str = Field("", max_length=140)
-    postal_code: str = Field(max_length=16)
-    city: str = Field(max_length=70)
-    country: str = Field("FR", max_length=2, description="ISO 3166 alpha-2 code")
-    vat_number: str = Field("", max_length=30, examples=["FR44732829320"])
-    siret: str = Field("", max_length=30, examples=["73282932000074"])
-    service_code: str = Field(
+    address_line1: RequiredText = Field(max_length=140)
+    address_line2: Text = Field("", max_length=140)
+    postal_code: Text = Field(max_length=16)
+    city: RequiredText = Field(max_length=70)
+    country: Text = Field("FR", max_length=2, description="ISO 3166 alpha-2 code")
+    vat_number: Text = Field("", max_length=30, examples=["FR44732829320"])
+    siret: Text = Field("", max_length=30, examples=["73282932000074"])
+    service_code: Text = Field(
         "", max_length=100, description="Chorus Pro service code (public bodies only)"
     )
     language: Language = Language.FR
-    external_id: str = Field("", max_length=100, description="The customer's id on the platform")
+    external_id: Text = Field("", max_length=100, description="The customer's id on the platform")
     overdraft: OverdraftIn | None = Field(None, description="Overdraft granted (default: settings)")
 
     def to_data(self) -> CustomerData:
@@ -195,14 +250,14 @@ class MovementOut(Schema):
 
 # --- Charges -------------------------------------------------------------------------------------
 class ChargeIn(RequestSchema):
-    customer: str = Field(max_length=20, examples=["C1000014"])
-    description: str = Field(min_length=1, max_length=200)
+    customer: Text = Field(max_length=20, examples=["C1000014"])
+    description: RequiredText = Field(min_length=1, max_length=200)
     quantity: QuantityIn = Decimal(1)
     unit_price: PriceIn = Field(description="Price excluding VAT, up to 4 decimals")
     vat_rate: RateIn = Field(description="VAT rate in percent, one the provider invoices")
     period_start: dt.date
     period_end: dt.date
-    external_id: str = Field("", max_length=100, description="Platform id; a repeat returns 200")
+    external_id: Text = Field("", max_length=100, description="Platform id; a repeat returns 200")
 
 
 class ChargeOut(Schema):
@@ -231,9 +286,11 @@ class ChargeOut(Schema):
 # --- Payments ------------------------------------------------------------------------------------
 class TopUpIn(RequestSchema):
     amount: AmountIn
-    method: str = Field(max_length=40, examples=["bank_transfer", "card", "mandat_administratif"])
-    reference: str = Field(min_length=1, max_length=120, description="Source's unique reference")
-    reason: str = Field("", max_length=1000)
+    method: Text = Field(max_length=40, examples=["bank_transfer", "card", "mandat_administratif"])
+    reference: RequiredText = Field(
+        min_length=1, max_length=120, description="Source's unique reference"
+    )
+    reason: MultilineText = Field("", max_length=1000)
 
 
 class TopUpOut(Schema):

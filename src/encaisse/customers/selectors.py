@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from encaisse.core.exceptions import NotFound
 
 from . import numbers
@@ -13,4 +15,4 @@ def get_by_number(number: str) -> Customer:
     try:
         return Customer.objects.get(number=numbers.normalize(number))
     except Customer.DoesNotExist as exc:
-        raise NotFound("No customer %(number)s.", number=number) from exc
+        raise NotFound(_("No customer %(number)s."), number=number) from exc

@@ -10,14 +10,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core import audit
 from encaisse.core.actors import Actor
-from encaisse.core.exceptions import ValidationError
+from encaisse.core.exceptions import Conflict, ValidationError
 from encaisse.core.money import MoneyError, parse_decimal
 from encaisse.core.sequences import allocate
+from encaisse.core.text import clean_text
 from encaisse.ledger.accounts import open_customer_accounts
 
 from . import numbers, validators
@@ -43,8 +44,22 @@ class CustomerData:
     external_id: str = ""
 
 
+class CustomerExists(Conflict):
+    message = _("A customer with the external id “%(external_id)s” already exists: %(number)s.")
+    code = "customer_exists"
+
+
+def _label(name: str) -> str:
+    return str(getattr(Customer._meta.get_field(name), "verbose_name", name))
+
+
 def clean_customer_data(data: CustomerData) -> dict[str, str]:
-    values = {f.name: (getattr(data, f.name) or "").strip() for f in fields(data)}
+    """Every field stripped and free of control characters (``core.text``), then checked.
+
+    These are the values stored, printed on invoices and sent to Chorus Pro: whatever the way in
+    (API, panel, back-office), nothing else reaches the database.
+    """
+    values = {f.name: clean_text(getattr(data, f.name), field=_label(f.name)) for f in fields(data)}
     if not values["name"]:
         raise ValidationError(_("The name is required."))
     try:
@@ -99,23 +114,50 @@ def create_customer(
     granted = (
         settings.ENCAISSE_DEFAULT_OVERDRAFT if overdraft is None else _clean_overdraft(overdraft)
     )
-    with transaction.atomic():
-        (sequence_value,) = allocate("customer", 1)
-        customer = Customer.objects.create(number=numbers.format_number(sequence_value), **values)
-        open_customer_accounts(customer, overdraft=granted)
-        audit.record("encaisse.customer.created", actor=actor, obj=customer)
+    _refuse_taken_external_id(values["external_id"])
+    try:
+        with transaction.atomic():
+            (sequence_value,) = allocate("customer", 1)
+            customer = Customer.objects.create(
+                number=numbers.format_number(sequence_value), **values
+            )
+            open_customer_accounts(customer, overdraft=granted)
+            audit.record("encaisse.customer.created", actor=actor, obj=customer)
+    except IntegrityError:
+        # A concurrent request created the same external id between the check and the INSERT.
+        _refuse_taken_external_id(values["external_id"])
+        raise
     return customer
+
+
+def _refuse_taken_external_id(external_id: str, *, other_than: Customer | None = None) -> None:
+    """:class:`CustomerExists` when another customer has ``external_id`` (unique when not empty)."""
+    if not external_id:
+        return
+    taken = Customer.objects.filter(external_id=external_id)
+    if other_than is not None:
+        taken = taken.exclude(pk=other_than.pk)
+    number = taken.values_list("number", flat=True).first()
+    if number is not None:
+        raise CustomerExists(external_id=external_id, number=number)
 
 
 def update_customer(customer: Customer, data: CustomerData, *, actor: Actor) -> Customer:
     """Change identity fields (issued invoices keep the buyer as it was when they were issued)."""
     values = clean_customer_data(data)
-    with transaction.atomic():
-        changed = {k: v for k, v in values.items() if getattr(customer, k) != v}
-        for key, value in changed.items():
-            setattr(customer, key, value)
-        customer.save(update_fields=list(changed) or None)
-        audit.record("encaisse.customer.updated", actor=actor, obj=customer, fields=sorted(changed))
+    _refuse_taken_external_id(values["external_id"], other_than=customer)
+    try:
+        with transaction.atomic():
+            changed = {k: v for k, v in values.items() if getattr(customer, k) != v}
+            for key, value in changed.items():
+                setattr(customer, key, value)
+            customer.save(update_fields=list(changed) or None)
+            audit.record(
+                "encaisse.customer.updated", actor=actor, obj=customer, fields=sorted(changed)
+            )
+    except IntegrityError:
+        _refuse_taken_external_id(values["external_id"], other_than=customer)
+        raise
     return customer
 
 
@@ -128,6 +170,7 @@ def create_panel_login(
     "forgotten password" e-mail. The e-mail is the login name; it can serve only one customer.
     """
     user_model = get_user_model()
+    email = clean_text(email, field=_label("email"))
     try:
         validate_email(email)
     except DjangoValidationError as exc:

@@ -23,6 +23,14 @@ class InvalidPeriod(ValidationError):
     code = "invalid_period"
 
 
+class ImplausiblePeriod(ValidationError):
+    message = _(
+        "The service period %(start)s – %(end)s is not plausible: it must start on or after "
+        "%(earliest)s, last at most %(years)s years and end by %(latest)s."
+    )
+    code = "implausible_period"
+
+
 class ChargeAlreadyInvoiced(InvoicingError):
     message = _("This charge is already on invoice %(number)s and can no longer change.")
     code = "charge_invoiced"
@@ -31,3 +39,16 @@ class ChargeAlreadyInvoiced(InvoicingError):
 class NothingToCredit(InvoicingError):
     message = _("Invoice %(number)s has nothing left to credit.")
     code = "nothing_to_credit"
+
+
+class LineTooLarge(ValidationError):
+    message = _("A charge line may be at most %(max)s (this one: %(amount)s).")
+    code = "line_too_large"
+
+
+class InvoiceTooLarge(ValidationError):
+    message = _(
+        "With this charge, the customer's next invoice would total %(total)s with VAT, above the "
+        "%(max)s an invoice may reach. Issue an invoice for the charges already recorded first."
+    )
+    code = "invoice_too_large"

@@ -18,7 +18,8 @@ from encaisse.core.actors import Actor
 from encaisse.core.money import from_cents, line_cents
 from encaisse.ledger.services import lock_customers
 
-from .models import Charge, Interval, Subscription, SubscriptionStatus
+from .charges import check_period, clean_line
+from .models import Charge, Interval, Plan, Subscription, SubscriptionStatus
 
 BATCH = 1000
 
@@ -80,6 +81,12 @@ def generate_charges(*, period_end: dt.date, actor: Actor) -> int:
 def subscribe(
     customer_id: int, plan_id: int, *, start: dt.date, quantity: Decimal = Decimal(1)
 ) -> Subscription:
+    """Start a subscription; its first period starts on ``start`` (a plausible date, see
+    :func:`~encaisse.invoicing.charges.check_period`: from 0001-01-01 the first billing run would
+    create 24,000 monthly charges) and whose line stays within the line maximum
+    (:func:`~encaisse.invoicing.charges.clean_line`)."""
+    check_period(start, start)
+    clean_line(quantity, Plan.objects.get(pk=plan_id).unit_price)
     return Subscription.objects.create(
         customer_id=customer_id, plan_id=plan_id, quantity=quantity, next_period_start=start
     )

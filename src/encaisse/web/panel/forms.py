@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from encaisse.core.exceptions import ValidationError as EncaisseValidationError
 from encaisse.core.money import MoneyError, parse_typed_amount
 from encaisse.core.templatetags.formatting import money
+from encaisse.core.text import ControlCharacterValidator
 from encaisse.customers import validators
 from encaisse.customers.models import Customer, CustomerKind, Language
 from encaisse.customers.services import CustomerData
@@ -31,7 +32,24 @@ def _check(field_cleaner: Any, value: str, *args: str) -> str:
         raise forms.ValidationError(str(exc)) from exc
 
 
-class BillingSettingsForm(forms.Form):
+class TextForm(forms.Form):
+    """A form whose text fields refuse control characters (``core.text``) with a field error.
+
+    Django's own ``CharField`` only refuses NUL; the other C0 characters would reach invoices,
+    PDFs and Chorus Pro. Fields listed in ``multiline_fields`` may hold TAB, LF and CR.
+    """
+
+    multiline_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField):
+                multiline = name in self.multiline_fields
+                field.validators.append(ControlCharacterValidator(multiline=multiline))
+
+
+class BillingSettingsForm(TextForm):
     """Facturation > Moyens de paiement > Paramètres: who is invoiced, where, and how."""
 
     name = forms.CharField(label=_("Name or company name"), max_length=200)
@@ -108,7 +126,7 @@ class BillingSettingsForm(forms.Form):
         )
 
 
-class TransferAmountForm(forms.Form):
+class TransferAmountForm(TextForm):
     """How much the customer means to transfer: only used to prepare the bank's QR code."""
 
     amount = forms.CharField(

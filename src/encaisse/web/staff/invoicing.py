@@ -24,8 +24,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core.actors import Actor
-from encaisse.invoicing.charges import add_charge
-from encaisse.invoicing.models import BillingRun, Charge, Invoice, Plan, Subscription
+from encaisse.core.exceptions import ValidationError as EncaisseValidationError
+from encaisse.invoicing.charges import add_charge, check_period, clean_description
+from encaisse.invoicing.models import (
+    BillingRun,
+    BillingRunSetAside,
+    Charge,
+    Invoice,
+    Plan,
+    Subscription,
+)
 
 from . import views
 from .readonly import ReadOnlyAdmin, ReadOnlyTabularInline
@@ -123,6 +131,23 @@ class ChargeForm(forms.ModelForm):
             "period_end",
         )
 
+    def clean_description(self) -> str:
+        """The service's own rules, as a form error rather than a 500 from ``save_model``."""
+        try:
+            return clean_description(self.cleaned_data["description"])
+        except EncaisseValidationError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end:
+            try:
+                check_period(start, end)
+            except EncaisseValidationError as exc:
+                self.add_error("period_end", str(exc))
+        return cleaned
+
 
 @admin.register(Charge)
 class ChargeAdmin(admin.ModelAdmin):
@@ -213,8 +238,18 @@ class SubscriptionAdmin(admin.ModelAdmin):
         return False
 
 
+class SetAsideInline(ReadOnlyTabularInline):
+    """Customers the run could not invoice: their charges wait until staff fix the cause."""
+
+    model = BillingRunSetAside
+    fields = ("customer", "reason", "total", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
 @admin.register(BillingRun)
 class BillingRunAdmin(ReadOnlyAdmin):
+    inlines = (SetAsideInline,)
     list_display = (
         "__str__",
         "period_start",
@@ -222,6 +257,7 @@ class BillingRunAdmin(ReadOnlyAdmin):
         "issue_date",
         "status",
         "invoice_count",
+        "set_aside_count",
         "created_at",
         "finished_at",
         "actor_label",
@@ -231,11 +267,22 @@ class BillingRunAdmin(ReadOnlyAdmin):
     change_list_template = "admin/invoicing/billingrun/change_list.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BillingRun]:
-        return super().get_queryset(request).annotate(n_invoices=Count("invoices"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_invoices=Count("invoices", distinct=True),
+                n_set_aside=Count("set_aside", distinct=True),
+            )
+        )
 
     @admin.display(description=_("invoices"), ordering="n_invoices")
     def invoice_count(self, obj: BillingRun) -> int:
         return getattr(obj, "n_invoices", 0)
+
+    @admin.display(description=_("customers set aside"), ordering="n_set_aside")
+    def set_aside_count(self, obj: BillingRun) -> int:
+        return getattr(obj, "n_set_aside", 0)
 
     @admin.display(description=_("chunks done"))
     def progress(self, obj: BillingRun) -> str:
