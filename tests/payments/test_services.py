@@ -35,6 +35,26 @@ def test_bad_top_up_amounts_are_refused(make_customer, top_up, amount):
     assert customer_balance(customer).prepaid == 0
 
 
+@pytest.mark.parametrize(
+    ("reference", "reason"), [("VIR\x1b-1", ""), ("VIR\x00-1", ""), ("VIR-1", "re\x00çu")]
+)
+def test_control_characters_in_a_top_up_are_refused(make_customer, actor, reference, reason):
+    """Issue 12, finding 4: the back-office form and every other caller, not only the API."""
+    from encaisse.payments.services import record_top_up
+
+    customer = make_customer()
+    with pytest.raises(ValidationError):
+        record_top_up(
+            customer,
+            amount="10.00",
+            method="bank_transfer",
+            reference=reference,
+            actor=actor,
+            reason=reason,
+        )
+    assert not LedgerTransaction.objects.filter(customer=customer).exists()
+
+
 def test_card_top_ups_sit_in_the_psp_clearing_account(make_customer, top_up):
     txn = top_up(make_customer(), "20.00", method="card")
     codes = {e.account.code: e.amount for e in txn.entries.select_related("account")}

@@ -302,7 +302,12 @@ class Invoice(models.Model):
                 name="invoice_settlement_within_total",
             ),
             money_column_check(
-                "total_excl_vat", "total_vat", "total_incl_vat", name="invoice_totals_whole_cents"
+                "total_excl_vat",
+                "total_vat",
+                "total_incl_vat",
+                "paid",
+                "credited",
+                name="invoice_amounts_whole_cents",
             ),
         ]
         indexes = [

@@ -22,6 +22,7 @@ from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
 from encaisse.core.money import MoneyError, parse_decimal
+from encaisse.core.text import clean_text
 from encaisse.customers.models import Customer
 from encaisse.invoicing.settlement import available_balance, settle_open_invoices
 from encaisse.ledger import keys
@@ -62,7 +63,7 @@ def clean_amount(value: object) -> Decimal:
 
 
 def clean_reference(value: str) -> str:
-    reference = (value or "").strip()
+    reference = clean_text(value, field=_("reference"))
     if not reference:
         raise ValidationError(
             _("A payment needs the reference of its source (bank entry, PSP id).")
@@ -129,6 +130,7 @@ def record_top_up(
     pay_method = clean_method(method)
     value = clean_amount(amount)
     source = clean_reference(reference)
+    reason = clean_text(reason, field=_("reason"), multiline=True)
     return _credit_prepaid(
         customer,
         amount=value,

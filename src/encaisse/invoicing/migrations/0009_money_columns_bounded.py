@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
-"""Charges within ``core.money.MAX_AMOUNT``, invoice totals in whole cents, and the customers a
+"""Charges within ``core.money.MAX_AMOUNT``, invoice amounts (totals, paid, credited) in whole cents, and the customers a
 billing run sets aside (issue 12: an overflowing customer no longer fails its whole chunk).
 
 SQLite adds a CHECK by rebuilding the table, which drops its triggers: installed again as 0008
@@ -84,8 +84,10 @@ class Migration(migrations.Migration):
                     ("total_excl_vat__whole_units", True),
                     ("total_vat__whole_units", True),
                     ("total_incl_vat__whole_units", True),
+                    ("paid__whole_units", True),
+                    ("credited__whole_units", True),
                 ),
-                name="invoice_totals_whole_cents",
+                name="invoice_amounts_whole_cents",
             ),
         ),
         migrations.AddField(
