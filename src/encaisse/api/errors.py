@@ -30,6 +30,8 @@ from ninja.errors import ValidationError as SchemaError
 
 from encaisse.core.exceptions import Conflict, EncaisseError, NotFound
 
+from . import field_errors
+
 
 class IdempotencyKeyReused(EncaisseError):
     message = _(
@@ -100,7 +102,7 @@ def _field_errors(exc: SchemaError) -> list[dict[str, Any]]:
     return [
         {
             "loc": [str(part) for part in error.get("loc", ())],
-            "message": str(error.get("msg", "")),
+            "message": field_errors.message(error),
             "type": str(error.get("type", "")),
         }
         for error in exc.errors
