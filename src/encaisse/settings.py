@@ -389,6 +389,24 @@ ENCAISSE_RENDER_PDF = env_bool("ENCAISSE_RENDER_PDF", True)
 ENCAISSE_PAYMENT_PROVIDERS = env_list("ENCAISSE_PAYMENT_PROVIDERS", "")
 # Ordered collection policy: what settles an invoice left due after issuance.
 ENCAISSE_COLLECTION_POLICY = env_list("ENCAISSE_COLLECTION_POLICY", "prepaid_balance,bank_transfer")
+# Online top-ups: bounds of one top-up (currency units), whatever the provider.
+ENCAISSE_TOP_UP_MIN = Decimal(env("ENCAISSE_TOP_UP_MIN", "5") or "5")
+ENCAISSE_TOP_UP_MAX = Decimal(env("ENCAISSE_TOP_UP_MAX", "10000") or "10000")
+# PayPal (encaisse.payments.providers.paypal.PayPalProvider): REST app credentials, the id of the
+# webhook registered for https://<host>/payments/paypal_checkout/events/, and the API (sandbox
+# unless https://api-m.paypal.com is set).
+ENCAISSE_PAYPAL_CLIENT_ID = env("ENCAISSE_PAYPAL_CLIENT_ID", "")
+ENCAISSE_PAYPAL_CLIENT_SECRET = env("ENCAISSE_PAYPAL_CLIENT_SECRET", "")
+ENCAISSE_PAYPAL_WEBHOOK_ID = env("ENCAISSE_PAYPAL_WEBHOOK_ID", "")
+ENCAISSE_PAYPAL_API_URL = env("ENCAISSE_PAYPAL_API_URL", "https://api-m.sandbox.paypal.com")
+# Stripe (encaisse.payments.providers.stripe.StripeProvider): secret and publishable keys, the
+# signing secret(s) of the endpoint https://<host>/payments/stripe/events/ (two, comma-separated,
+# while rotating), and the API base (tests point it at localstripe).
+ENCAISSE_STRIPE_SECRET_KEY = env("ENCAISSE_STRIPE_SECRET_KEY", "")
+ENCAISSE_STRIPE_PUBLISHABLE_KEY = env("ENCAISSE_STRIPE_PUBLISHABLE_KEY", "")
+ENCAISSE_STRIPE_WEBHOOK_SECRETS = env_list("ENCAISSE_STRIPE_WEBHOOK_SECRETS", "")
+ENCAISSE_STRIPE_API_BASE = env("ENCAISSE_STRIPE_API_BASE", "https://api.stripe.com")
+ENCAISSE_STRIPE_JS_URL = env("ENCAISSE_STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
 # --- The seller: the provider's own legal identity -----------------------------------------------
 # Printed on every invoice (CGI ann. II art. 242 nonies A, Code de commerce R123-237), shown on the

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.conf import settings
+
 from ..models import PaymentStatus
 
 if TYPE_CHECKING:
@@ -126,6 +128,18 @@ class ProviderEvent:
     payment_id: int | None = None
 
 
+def return_url(payment: Payment, *, cancelled: bool = False) -> str:
+    """Where a provider's hosted page sends the customer back (PayPal approval, a redirect).
+
+    The panel's page for the payment (``web.panel``): it re-reads the payment from the provider
+    (``flows.refresh_payment``; the redirect itself proves nothing) and shows where it stands.
+    ``cancelled``: the customer gave up at the provider."""
+    base = str(getattr(settings, "ENCAISSE_PUBLIC_URL", "") or "http://127.0.0.1:8000")
+    return f"{base.rstrip('/')}/panel/payments/{payment.pk}/return/" + (
+        "?cancelled=1" if cancelled else ""
+    )
+
+
 class PaymentProvider(abc.ABC):
     """Contract of a payment provider. ``identifier`` and ``verbose_name`` are required.
 
@@ -134,7 +148,7 @@ class PaymentProvider(abc.ABC):
     per-request state on it; read settings and secrets in the methods or the constructor.
     """
 
-    #: Unique, stable, short (``stripe``, ``paypal``): it names the provider's clearing account
+    #: Unique, stable, short (``stripe``, ``paypal_checkout``): it names the provider's clearing account
     #: (``psp_clearing:<identifier>``), its idempotency keys and its stored payments and events.
     #: It must not be a :class:`~encaisse.payments.models.PaymentMethod` value.
     identifier: ClassVar[str]
