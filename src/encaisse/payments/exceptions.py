@@ -80,3 +80,21 @@ class ForgedEvent(InvalidEvent):
 
     message = _("This payment provider event is not signed by the provider.")
     code = "forged_event"
+
+
+class CardRefused(ValidationError):
+    """A card of a brand we do not take (American Express, Discover…): refused before any
+    charge, whatever the provider would accept."""
+
+    message = _(
+        "This card (%(brand)s) is not accepted: we accept CB, Visa and Mastercard cards only."
+    )
+    code = "card_refused"
+
+
+class CardSetupIncomplete(PaymentError):
+    """The provider has not confirmed the card yet (authentication under way, abandoned)."""
+
+    message = _("Your card could not be registered yet: please try again.")
+    code = "card_setup_incomplete"
+    http_status = 409

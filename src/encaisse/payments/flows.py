@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from encaisse.core import audit
 from encaisse.core.actors import Actor
 from encaisse.core.exceptions import ValidationError
+from encaisse.core.formatting import Formatter
 from encaisse.customers.models import Customer
 
-from . import providers, services, transitions
-from .exceptions import RefundRefused
-from .models import IN_FLIGHT, Payment, PaymentStatus
-from .providers.base import RefundStatus, StartedTopUp
+from . import cards, providers, services, transitions
+from .exceptions import CardRefused, InvalidTransition, RefundRefused
+from .models import IN_FLIGHT, Payment, PaymentStatus, SavedCard
+from .providers.base import ActionKind, NextAction, RefundStatus, StartedCardSetup, StartedTopUp
 from .sync import sync_payment
 
 
@@ -44,8 +46,16 @@ def start_top_up(
     implementation = providers.get(provider)
     if not implementation.is_available(customer):
         raise ValidationError(_("This payment method is not available for this account."))
+    value = services.clean_amount(amount)
+    low, high = settings.ENCAISSE_TOP_UP_MIN, settings.ENCAISSE_TOP_UP_MAX
+    if not low <= value <= high:
+        raise ValidationError(
+            _("An online top-up is between %(min)s and %(max)s."),
+            min=Formatter.active().money(low),
+            max=Formatter.active().money(high),
+        )
     ensure_no_transaction()
-    return implementation.start_top_up(customer, services.clean_amount(amount), actor=actor)
+    return implementation.start_top_up(customer, value, actor=actor)
 
 
 def run_collection(payment: Payment, *, actor: Actor) -> Payment:
@@ -106,3 +116,55 @@ def _check_refund(payment: Payment, amount: Decimal, reason: str, *, supported: 
         raise RefundRefused(why=_("more than what is left of the payment."))
     if not reason.strip():
         raise ValidationError(_("A refund needs a reason."))
+
+
+def pay_with_card(payment: Payment, *, card_reference: str, save: bool, actor: Actor) -> NextAction:
+    """The customer entered a card in the provider's fields for the pending top-up ``payment``:
+    the provider checks its network (``CardRefused`` before any charge) and charges it. What
+    the customer must still do comes back (3-D Secure). Credited by the provider's event."""
+    implementation = providers.get(payment.provider)
+    payment.refresh_from_db()
+    if payment.status not in IN_FLIGHT:
+        raise InvalidTransition(state=payment.get_status_display(), target=PaymentStatus.PENDING)
+    ensure_no_transaction()
+    try:
+        return implementation.pay_with_card(payment, card_reference, save=save)
+    except CardRefused as refusal:
+        transitions.cancel_payment(payment, actor=actor, reason=f"card refused: {refusal}")
+        raise
+
+
+def resume_on_session(payment: Payment) -> NextAction:
+    """The customer completes, in the panel, a payment the bank wants authenticated."""
+    payment.refresh_from_db()
+    if payment.status != PaymentStatus.REQUIRES_ACTION:
+        return NextAction(ActionKind.NONE)
+    ensure_no_transaction()
+    return providers.get(payment.provider).resume_on_session(payment)
+
+
+def start_card_setup(customer: Customer, *, provider: str, actor: Actor) -> StartedCardSetup:
+    """The customer registers a card for automatic debit with ``provider`` (nothing charged)."""
+    implementation = providers.get(provider)
+    if not (implementation.saves_cards and implementation.is_available(customer)):
+        raise ValidationError(_("This payment method is not available for this account."))
+    ensure_no_transaction()
+    return implementation.start_card_setup(customer, actor=actor)
+
+
+def finish_card_setup(
+    customer: Customer, *, provider: str, reference: str, actor: Actor
+) -> SavedCard:
+    """The provider confirmed the setup ``reference``: keep the card, for automatic debit."""
+    ensure_no_transaction()
+    card = providers.get(provider).finish_card_setup(customer, reference)
+    return cards.save_card(customer, card, provider=provider, actor=actor)
+
+
+def remove_card(card: SavedCard, *, actor: Actor) -> SavedCard:
+    """Stop using ``card`` now, then ask its provider to forget it (after COMMIT)."""
+    card, was_active = cards.mark_removed(card, actor=actor)
+    if was_active:
+        ensure_no_transaction()
+        providers.get(card.provider).remove_card(card.external_ref)
+    return card

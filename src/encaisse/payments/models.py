@@ -50,6 +50,70 @@ class PaymentStatus(models.TextChoices):
 IN_FLIGHT = (PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION)
 
 
+class CardNetwork(models.TextChoices):
+    """The card networks we take (the product page: CB, Visa, MasterCard). Values are Stripe's
+    ``card.networks`` names; a co-badged card carries CB and Visa or Mastercard, and its holder
+    chooses which one is used (IFR, Regulation (EU) 2015/751, art. 8)."""
+
+    CB = "cartes_bancaires", _("CB")
+    VISA = "visa", _("Visa")
+    MASTERCARD = "mastercard", _("Mastercard")
+
+
+class SavedCard(models.Model):
+    """A card the customer registered with a provider, for automatic debit or later top-ups.
+
+    Only the provider's token and what the customer needs to recognise the card are kept
+    (PCI DSS SAQ A: brand, last four digits, expiry), never the number. ``network`` is the
+    network the holder chose (co-badged cards), sent with every charge. At most one active card
+    per customer is the one automatic debit uses. A removed card is kept (payments name it),
+    with ``removed_at`` set.
+    """
+
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="saved_cards"
+    )
+    provider = models.CharField(_("provider"), max_length=40)
+    external_ref = models.CharField(_("provider reference"), max_length=120)
+    network = models.CharField(_("network"), max_length=20, choices=CardNetwork.choices)
+    # Every network the card carries, comma-separated (a co-badged card: two).
+    networks = models.CharField(_("networks"), max_length=100)
+    last4 = models.CharField(_("last four digits"), max_length=4)
+    exp_month = models.PositiveSmallIntegerField(_("expiry month"))
+    exp_year = models.PositiveSmallIntegerField(_("expiry year"))
+    for_automatic_debit = models.BooleanField(_("used for automatic debit"), default=False)
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_ref"], name="saved_card_provider_reference"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=models.Q(for_automatic_debit=True, removed_at__isnull=True),
+                name="saved_card_one_for_automatic_debit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(network__in=CardNetwork.values), name="saved_card_network_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(exp_month__gte=1, exp_month__lte=12),
+                name="saved_card_expiry_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_network_display()} •••• {self.last4}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
 class Payment(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", on_delete=models.PROTECT, related_name="payments"
@@ -73,6 +137,15 @@ class Payment(models.Model):
         _("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     failure_reason = models.TextField(_("failure reason"), blank=True)
+    # The saved card charged (an automatic debit, a top-up with a registered card), if any.
+    card = models.ForeignKey(
+        SavedCard,
+        verbose_name=_("card"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+    )
     # The journal transaction that credited the prepaid balance, once succeeded.
     top_up = models.ForeignKey(
         "ledger.LedgerTransaction",

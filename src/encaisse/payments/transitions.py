@@ -42,7 +42,7 @@ from encaisse.invoicing.models import Invoice
 
 from . import services
 from .exceptions import InvalidTransition, RefundRefused
-from .models import Payment, PaymentStatus
+from .models import Payment, PaymentStatus, SavedCard
 
 S = PaymentStatus
 
@@ -111,6 +111,7 @@ def open_payment(
     actor: Actor,
     invoice: Invoice | None = None,
     external_ref: str = "",
+    card: SavedCard | None = None,
 ) -> Payment:
     """Create a pending payment: a top-up, or the collection of ``invoice``. Moves no money.
 
@@ -119,6 +120,8 @@ def open_payment(
     value = services.clean_amount(amount)
     if invoice is not None and invoice.customer_id != customer.pk:
         raise ValidationError(_("An invoice is collected from its own customer only."))
+    if card is not None and (card.customer_id != customer.pk or card.provider != provider):
+        raise ValidationError(_("A card pays for its own customer, with its own provider only."))
     with transaction.atomic():
         payment = Payment.objects.create(
             customer=customer,
@@ -127,6 +130,7 @@ def open_payment(
             amount=value,
             currency=settings.ENCAISSE_CURRENCY,
             external_ref=external_ref,
+            card=card,
         )
         audit.record(
             "encaisse.payment.pending",

@@ -47,8 +47,10 @@ if TYPE_CHECKING:
 
 class ActionKind(enum.StrEnum):
     NONE = "none"
-    REDIRECT = "redirect"  # send the customer to ``url`` (PayPal approval, Stripe Checkout)
-    # Confirm in the page with the provider's script (the name of a kind, not a secret).
+    REDIRECT = "redirect"  # send the customer to ``url`` (PayPal approval, a hosted page)
+    # Confirm in the page with the provider's script (the name of a kind, not a secret): the
+    # panel renders the provider's :attr:`PaymentProvider.card_form_template` (Stripe's
+    # Payment Element), which posts the provider's token of the card, never its number.
     CLIENT_SECRET = "client_secret"  # noqa: S105
 
 
@@ -140,6 +142,30 @@ def return_url(payment: Payment, *, cancelled: bool = False) -> str:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ProviderCard:
+    """A card as the provider knows it once registered: its token and what identifies it to
+    its holder, never its number. ``networks`` are all the networks it carries (Stripe's
+    ``card.networks.available``: ``cartes_bancaires``, ``visa``, ``mastercard``, ``amex``…),
+    ``preferred`` the one its holder chose ("" when not chosen)."""
+
+    reference: str
+    networks: tuple[str, ...]
+    last4: str
+    exp_month: int
+    exp_year: int
+    preferred: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StartedCardSetup:
+    """A card registration under way: the provider's reference of it (a SetupIntent) and what
+    the customer must do in the page."""
+
+    reference: str
+    action: NextAction
+
+
 class PaymentProvider(abc.ABC):
     """Contract of a payment provider. ``identifier`` and ``verbose_name`` are required.
 
@@ -173,6 +199,22 @@ class PaymentProvider(abc.ABC):
         """Talks to a sandbox: no real money moves. The panel says so."""
         return False
 
+    @property
+    def saves_cards(self) -> bool:
+        """Registers cards (:meth:`start_card_setup`, :meth:`finish_card_setup`,
+        :meth:`remove_card`) and charges them (:meth:`pay_with_card`, :meth:`collect`)."""
+        return False
+
+    #: The panel template of the card form (``ActionKind.CLIENT_SECRET``): it loads the
+    #: provider's script, collects the card in the provider's fields and posts the card's token.
+    card_form_template: ClassVar[str] = ""
+
+    def card_form_context(self) -> dict[str, Any]:
+        """What :attr:`card_form_template` needs besides the client secret (publishable key,
+        script URL). Cheap: settings only. The panel adds the script's origin to the page's
+        Content-Security-Policy from ``script_origin``."""
+        return {}
+
     def is_available(self, customer: Customer) -> bool:
         """Whether ``customer`` may pay with this provider now (shown on the top-up page).
 
@@ -204,7 +246,9 @@ class PaymentProvider(abc.ABC):
         the janitor may call it again when an answer was lost. A decline is a truth (status
         failed, ``failure_reason``), not an exception; an unknown outcome (timeout, 5xx) raises
         ``ProviderUnavailable`` and leaves the payment pending. **Must not** write to the
-        database: only the caller does. Only for providers that :attr:`collects_off_session`."""
+        database: only the caller does. Only for providers that :attr:`collects_off_session`.
+        A provider that :attr:`saves_cards` charges ``payment.card`` (its chosen network); the
+        bank asking for authentication is the truth ``requires_action``."""
         raise NotImplementedError(f"{self.identifier} does not collect off-session")
 
     @abc.abstractmethod
@@ -223,6 +267,48 @@ class PaymentProvider(abc.ABC):
         refund; send an idempotency key). **Must not** book anything: the caller, or the event
         of a refund that completes later, reverses the ledger through ``transitions``."""
         raise NotImplementedError(f"{self.identifier} does not refund")
+
+    def pay_with_card(self, payment: Payment, card_reference: str, *, save: bool) -> NextAction:
+        """Charge a pending top-up with the card the customer just entered in the provider's
+        fields (``card_reference``: the provider's token, e.g. a PaymentMethod id).
+
+        Called from the customer's request, outside any transaction. **Reads the card from the
+        provider and refuses a network we do not take before any charge** (``cards.accepted``
+        raises ``CardRefused``); ``save``: keep the card for later (the caller records it from
+        :meth:`card_of`). Returns what the customer must still do (3-D Secure:
+        ``CLIENT_SECRET``), ``NONE`` otherwise. Moves no money: the provider's event or
+        :meth:`fetch` does."""
+        raise NotImplementedError(f"{self.identifier} does not take cards")
+
+    def resume_on_session(self, payment: Payment) -> NextAction:
+        """The customer is back in the panel to complete a payment that ``requires_action``
+        (the bank asked for authentication during an automatic debit). Outside transactions;
+        returns the action to play in the page. Moves no money."""
+        raise NotImplementedError(f"{self.identifier} has nothing to resume")
+
+    def start_card_setup(self, customer: Customer, *, actor: Actor) -> StartedCardSetup:
+        """Start registering a card for automatic debit without charging it (Stripe's
+        SetupIntent, ``usage=off_session``): the bank authenticates it once, up front.
+        Outside transactions; writes nothing to the database."""
+        raise NotImplementedError(f"{self.identifier} does not save cards")
+
+    def finish_card_setup(self, customer: Customer, reference: str) -> ProviderCard:
+        """The card registered by the setup ``reference``, once the provider confirms it.
+
+        Re-reads the setup from the provider (the page's word proves nothing); raises
+        ``CardSetupIncomplete`` while it is not confirmed and ``CardRefused`` for a network we
+        do not take (then detaches it). Outside transactions; writes nothing."""
+        raise NotImplementedError(f"{self.identifier} does not save cards")
+
+    def card_of(self, payment: Payment) -> ProviderCard | None:
+        """The card a succeeded top-up saved (``save=True`` in :meth:`pay_with_card`), or
+        ``None``. Outside transactions; writes nothing."""
+        return None
+
+    def remove_card(self, reference: str) -> None:
+        """Forget the card at the provider (detach it). Called after the card was marked
+        removed on our side, outside transactions; idempotent (an unknown card is no error)."""
+        raise NotImplementedError(f"{self.identifier} does not save cards")
 
     @abc.abstractmethod
     def parse_event(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:

@@ -16,7 +16,7 @@ from encaisse.core.actors import Actor
 from encaisse.core.background import enqueue_with_the_transaction
 from encaisse.invoicing.models import Invoice
 
-from .. import collection, providers, tasks, transitions
+from .. import cards, collection, providers, tasks, transitions
 from ..models import Payment
 from .base import PaymentProvider
 
@@ -30,12 +30,19 @@ class ProviderCollection(collection.CollectionMethod):
         self.verbose_name = provider.verbose_name
 
     def collect(self, invoice: Invoice, *, actor: Actor) -> Payment | None:
+        card = None
+        if self.provider.saves_cards:
+            # Only a customer who chose a card for automatic debit is debited by card.
+            card = cards.automatic_debit_card(invoice.customer, self.identifier)
+            if card is None:
+                return None
         payment = transitions.open_payment(
             invoice.customer,
             provider=self.identifier,
             amount=invoice.amount_due,
             actor=actor,
             invoice=invoice,
+            card=card,
         )
         enqueue_with_the_transaction(partial(tasks.collect_payment.enqueue, payment.pk))
         return payment
